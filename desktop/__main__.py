@@ -1,0 +1,127 @@
+"""Command line: `conversa` (desktop app), `conversa serve`, users, devices, pair, models, keys, settings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from desktop import __version__
+from desktop.commands import accounts as accounts_cmd
+from desktop.commands import keys as keys_cmd
+from desktop.commands import models as models_cmd
+from desktop.config import describe, load
+from desktop.errors import ConversaError
+from llm.errors import LLMError
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--data-dir", help="data folder (env CONVERSA_DATA_DIR; default: the platform's user data dir)")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="conversa",
+        parents=[common],
+        description="Local-first AI copilot and mini-CRM for WhatsApp Web attendants.",
+    )
+    parser.add_argument("--version", action="version", version=f"conversa {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the server headless (VPS or background)")
+    serve.add_argument("--host", help="bind address (env CONVERSA_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env CONVERSA_PORT; default 8765)")
+    serve.add_argument("--no-model", action="store_true", help="do not load the model (insights say unavailable)")
+
+    users = sub.add_parser("users", parents=[common], help="attendants and admins")
+    us = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = us.add_parser("add", parents=[common], help="create a user")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["admin", "attendant"], required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    us.add_parser("list", parents=[common], help="list users")
+    pw = us.add_parser("passwd", parents=[common], help="set a user's password")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    dis = us.add_parser("disable", parents=[common], help="disable a user and sign out their devices")
+    dis.add_argument("name")
+
+    devices = sub.add_parser("devices", parents=[common], help="paired browsers and apps")
+    ds = devices.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ds.add_parser("list", parents=[common], help="list devices")
+    rev = ds.add_parser("revoke", parents=[common], help="sign a device out")
+    rev.add_argument("device_id")
+
+    pair = sub.add_parser("pair", parents=[common], help="print a one-time pairing code (valid 5 minutes)")
+    pair.add_argument("--user", help="user the device signs in as (default: the only admin)")
+
+    models = sub.add_parser("models", parents=[common], help="language models")
+    ms = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+    pull = ms.add_parser("pull", parents=[common], help="download a catalogue model (`default`)")
+    pull.add_argument("model_id")
+    ms.add_parser("list", parents=[common], help="catalogue and files in the models folder")
+    use = ms.add_parser("use", parents=[common], help="make a model the active one")
+    use.add_argument("model_id")
+    test = ms.add_parser("test", parents=[common], help="run a sample analysis and print tokens/s")
+    test.add_argument("model_id", nargs="?")
+
+    keys = sub.add_parser("keys", parents=[common], help="encryption keys")
+    ks = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ks.add_parser("export", parents=[common], help="print the data key (keep it offline)")
+    ks.add_parser("rotate", parents=[common], help="new data key; prints the new recovery key")
+    ks.add_parser("passwd", parents=[common], help="protect the data key with a new passphrase")
+    rec = ks.add_parser("recover", parents=[common], help="unlock with the recovery key and protect anew")
+    rec.add_argument("--recovery-key-stdin", action="store_true", help="read the recovery key from stdin")
+
+    sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        overrides = {
+            "data_dir": args.data_dir,
+            "host": getattr(args, "host", None),
+            "port": getattr(args, "port", None),
+        }
+        settings = load(overrides)
+        cmd = args.command
+        if cmd is None:
+            from desktop.app import run_desktop
+
+            return run_desktop(settings)
+        if cmd == "serve":
+            from desktop.app import run_headless
+
+            return run_headless(settings, with_model=not args.no_model)
+        if cmd == "users":
+            return accounts_cmd.users(settings, args)
+        if cmd == "devices":
+            return accounts_cmd.devices(settings, args)
+        if cmd == "pair":
+            return accounts_cmd.pair(settings, args)
+        if cmd == "models":
+            return models_cmd.run(settings, args)
+        if cmd == "keys":
+            return keys_cmd.run(settings, args)
+        if cmd == "settings":
+            current = settings.__dict__
+            for s in describe():
+                value = "(set)" if s["secret"] and current[s["name"]] else current[s["name"]]
+                print(f"{s['name']} = {value!r}\n    env {s['env']}, default {s['default']!r}: {s['help']}")
+            return 0
+    except (ConversaError, LLMError) as e:
+        print(f"conversa: error: {e.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Composition root: the only module that wires config → store → engine → service → server → ui."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+
+from desktop.config import Settings
+from desktop.service import Service
+from desktop.store.database import Store
+from desktop.store.errors import KeysUnavailable
+from desktop.store.keys import KeyStore
+from llm import catalog
+from llm.engine import Engine, EngineSettings
+
+log = logging.getLogger(__name__)
+
+
+def setup_logging(settings: Settings, *, to_stderr: bool = True) -> None:
+    root = logging.getLogger()
+    if getattr(root, "_conversa", False):
+        return
+    root.setLevel(settings.log_level.upper())
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs = settings.data_path / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    fh = logging.handlers.RotatingFileHandler(logs / "conversa.log", maxBytes=5 << 20, backupCount=3, encoding="utf-8")
+    fh.setFormatter(fmt)
+    root.addHandler(fh)
+    if to_stderr:
+        sh = logging.StreamHandler(sys.stderr)
+        sh.setFormatter(fmt)
+        root.addHandler(sh)
+    root._conversa = True  # type: ignore[attr-defined]
+
+
+def passphrase(settings: Settings) -> str:
+    """The key passphrase: from the setting/env, else asked on a terminal when the keys need one."""
+    if settings.passphrase:
+        return settings.passphrase
+    if KeyStore.method(settings.data_path) == "passphrase" and sys.stdin.isatty():
+        return getpass.getpass("Conversa key passphrase: ")
+    return ""
+
+
+def open_store(settings: Settings, *, create: bool = True, out=sys.stderr) -> Store:
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(settings.data_path, 0o700)
+    except OSError:
+        pass
+    store, setup = Store.open(settings.data_path, passphrase(settings), create=create)
+    if setup:
+        print(
+            f"\n  Conversa created its encryption keys (protected by: {setup.method}).\n"
+            "  RECOVERY KEY — write it down and keep it offline; it is shown only this once:\n\n"
+            f"      {setup.recovery_key}\n\n"
+            "  With it you can unlock your data if the key file, keyring entry or passphrase is lost.\n",
+            file=out,
+        )
+    return store
+
+
+def engine_settings(settings: Settings) -> EngineSettings:
+    return EngineSettings(
+        model_path=catalog.model_path(settings.models_path, settings.model),
+        model_id=settings.model,
+        n_ctx=settings.n_ctx,
+        n_threads=settings.n_threads,
+        n_gpu_layers=settings.n_gpu_layers,
+        state_cache_bytes=settings.state_cache_mb << 20,
+        queue_size=settings.analysis_queue,
+    )
+
+
+def build_service(settings: Settings, *, with_model: bool = True) -> Service:
+    store = open_store(settings)
+    engine = Engine(engine_settings(settings)) if with_model else None
+    if engine:
+        engine.start()
+    return Service(settings, store, engine)
+
+
+def run_headless(settings: Settings, *, with_model: bool = True) -> int:
+    from desktop.server import serve_forever
+
+    setup_logging(settings)
+    try:
+        service = build_service(settings, with_model=with_model)
+    except KeysUnavailable as e:
+        log.error("%s", e.message)
+        print(f"conversa: {e.message}", file=sys.stderr)
+        return 1
+    print(f"Conversa is listening on http://{settings.host}:{settings.port}  (Ctrl+C stops it)", file=sys.stderr)
+    if _no_users(service):
+        print(
+            "No user exists yet: create the first admin with\n"
+            "    conversa users add NAME --role admin\n"
+            "then pair the extension with `conversa pair`.",
+            file=sys.stderr,
+        )
+    try:
+        serve_forever(settings, service)
+    finally:
+        if service.engine:
+            service.engine.stop()
+        service.shutdown()
+        service.store.close()
+    return 0
+
+
+def _no_users(service: Service) -> bool:
+    from desktop.store import accounts
+
+    return accounts.count_users(service.store) == 0
+
+
+def run_desktop(settings: Settings) -> int:
+    """The tray app hosts the server; without a display it runs headless."""
+    if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        print("No display found: running the server headless (same as `conversa serve`).", file=sys.stderr)
+        return run_headless(settings)
+    try:
+        from desktop.ui import main as ui_main  # noqa: F401 - provided by the desktop issue
+    except ImportError:
+        print("The desktop window is not part of this build yet: running the server headless.", file=sys.stderr)
+        return run_headless(settings)
+    return ui_main.run(settings)
+
+
+def data_dir_of(settings: Settings) -> Path:
+    return settings.data_path

@@ -1,0 +1,1 @@
+"""CLI command handlers: thin wrappers over the store and the model runtime."""

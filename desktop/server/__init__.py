@@ -1,0 +1,108 @@
+"""aiohttp application factory and the runner that hosts it on its own loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from desktop.config import Settings
+from desktop.server import routes_auth, routes_conversations
+from desktop.server.keys import SERVICE, SESSIONS, SETTINGS
+from desktop.server.middlewares import MIDDLEWARES, allowed_hosts
+from desktop.server.openapi import openapi_route
+from desktop.service import Service
+from desktop.sessions import Sessions
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, service: Service) -> web.Application:
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[SERVICE] = service
+    app[SESSIONS] = Sessions(service)
+    app["allowed_hosts"] = allowed_hosts(settings)
+    app.add_routes(routes_auth.routes)
+    app.add_routes(routes_conversations.routes)
+    app.add_routes([openapi_route()])
+    app.cleanup_ctx.append(_service_ctx)
+    return app
+
+
+async def _service_ctx(app: web.Application) -> AsyncIterator[None]:
+    await app[SERVICE].startup()
+    await app[SESSIONS].load_origins()
+    yield
+
+
+async def start_site(app: web.Application, settings: Settings) -> web.AppRunner:
+    # keepalive_timeout doubles as the header deadline: aiohttp closes a connection whose
+    # request is not complete when it fires (its default leaves half-sent requests for an hour).
+    runner = web.AppRunner(app, keepalive_timeout=settings.header_timeout, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    await site.start()
+    log.info("listening on http://%s:%d", settings.host, settings.port)
+    return runner
+
+
+def serve_forever(settings: Settings, service: Service) -> None:
+    """Headless: `conversa serve`. Returns on Ctrl+C / SIGTERM."""
+    import signal
+
+    async def main() -> None:
+        runner = await start_site(create_app(settings, service), settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+
+    asyncio.run(main())
+
+
+class ServerThread:
+    """The desktop app's server: its own thread and loop, stopped with call_soon_threadsafe."""
+
+    def __init__(self, settings: Settings, service: Service):
+        self.settings = settings
+        self.service = service
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self.started = threading.Event()
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="server", daemon=True)
+        self._thread.start()
+        self.started.wait(30)
+        if self.error:
+            raise self.error
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            try:
+                runner = await start_site(create_app(self.settings, self.service), self.settings)
+            except BaseException as e:  # noqa: BLE001 - handed to the starting thread
+                self.error = e
+                self.started.set()
+                return
+            self.started.set()
+            await self._stop.wait()
+            await runner.cleanup()
+
+        asyncio.run(main())
+
+    def stop(self) -> None:
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread:
+            self._thread.join(10)

@@ -1,0 +1,161 @@
+"""Captures, conversations, insights (with the SSE stream), feedback, contacts, metrics, jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiohttp import web
+
+from desktop.errors import InvalidInput
+from desktop.server.body import read_json
+from desktop.server.keys import SERVICE, principal
+
+routes = web.RouteTableDef()
+SSE_HEARTBEAT = 15.0
+
+
+@routes.post("/api/v1/captures")
+async def post_capture(request: web.Request) -> web.Response:
+    """Store what the extension read from the open chat; queues an analysis when the customer wrote."""
+    body = await read_json(request)
+    out = await request.app[SERVICE].ingest(principal(request), body)
+    return web.json_response(out, status=202)
+
+
+@routes.get("/api/v1/conversations")
+async def list_conversations(request: web.Request) -> web.Response:
+    """Conversations, newest first, with their last labels (attendants: their own)."""
+    try:
+        limit = int(request.query.get("limit", "50"))
+    except ValueError:
+        raise InvalidInput("limit must be a number", field="limit") from None
+    out = await request.app[SERVICE].list_conversations(principal(request), request.query.get("cursor"), limit)
+    return web.json_response(out)
+
+
+@routes.get("/api/v1/conversations/{id}")
+async def get_conversation(request: web.Request) -> web.Response:
+    """One conversation with its contact and decrypted messages, oldest first."""
+    return web.json_response(await request.app[SERVICE].get_conversation(principal(request), request.match_info["id"]))
+
+
+@routes.patch("/api/v1/conversations/{id}")
+async def patch_conversation(request: web.Request) -> web.Response:
+    """Set the status: open, pending or resolved."""
+    body = await read_json(request)
+    out = await request.app[SERVICE].set_status(principal(request), request.match_info["id"], body)
+    return web.json_response(out)
+
+
+@routes.post("/api/v1/conversations/{id}/analyze")
+async def analyze(request: web.Request) -> web.Response:
+    """Run the analysis again."""
+    out = await request.app[SERVICE].analyze_now(principal(request), request.match_info["id"])
+    return web.json_response(out, status=202)
+
+
+@routes.get("/api/v1/conversations/{id}/insights")
+async def insight(request: web.Request) -> web.Response:
+    """The latest insight; state pending while one is queued or running."""
+    return web.json_response(await request.app[SERVICE].insight(principal(request), request.match_info["id"]))
+
+
+@routes.get("/api/v1/conversations/{id}/insights/history")
+async def insight_history(request: web.Request) -> web.Response:
+    """Past labels and scores, oldest first, for the trend."""
+    out = await request.app[SERVICE].insight_history(principal(request), request.match_info["id"])
+    return web.json_response(out)
+
+
+@routes.post("/api/v1/conversations/{id}/labels")
+async def correct_labels(request: web.Request) -> web.Response:
+    """A correction of sentiment and/or intent by the attendant."""
+    body = await read_json(request)
+    await request.app[SERVICE].correct_labels(principal(request), request.match_info["id"], body)
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/conversations/{id}/insights/stream")
+async def insight_stream(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: state, labels, suggestion (partial text), insight (final)."""
+    svc = request.app[SERVICE]
+    conv_id = request.match_info["id"]
+    p = principal(request)
+    queue = await svc.subscribe(p, conv_id)
+    resp = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+    try:
+        await resp.prepare(request)
+        try:
+            latest = await svc.insight(p, conv_id)
+        except Exception:  # noqa: BLE001 - no insight yet: only live events will follow
+            latest = None
+        await _send(resp, "state", {"state": latest["state"] if latest else "none"})
+        if latest and latest["state"] in ("ready", "unavailable"):
+            await _send(resp, "insight", latest)
+        while True:
+            try:
+                event, data = await asyncio.wait_for(queue.get(), SSE_HEARTBEAT)
+            except TimeoutError:
+                await resp.write(b": ping\n\n")
+                continue
+            await _send(resp, event, data)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        svc.broker.unsubscribe(conv_id, queue)
+    return resp
+
+
+async def _send(resp: web.StreamResponse, event: str, data) -> None:
+    payload = json.dumps(data, ensure_ascii=False)
+    await resp.write(f"event: {event}\ndata: {payload}\n\n".encode())
+
+
+@routes.post("/api/v1/suggestions/{id}/feedback")
+async def feedback(request: web.Request) -> web.Response:
+    """What the attendant did with a suggestion: inserted, sent, edited or dismissed."""
+    body = await read_json(request)
+    await request.app[SERVICE].feedback(principal(request), request.match_info["id"], body)
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/contacts")
+async def list_contacts(request: web.Request) -> web.Response:
+    """CRM cards (attendants: of their conversations)."""
+    return web.json_response(await request.app[SERVICE].list_contacts(principal(request)))
+
+
+@routes.get("/api/v1/contacts/{id}")
+async def get_contact(request: web.Request) -> web.Response:
+    """One CRM card: name, phone, stage, value, tags, notes, owner."""
+    return web.json_response(await request.app[SERVICE].get_contact(principal(request), request.match_info["id"]))
+
+
+@routes.patch("/api/v1/contacts/{id}")
+async def patch_contact(request: web.Request) -> web.Response:
+    """Edit stage, value, tags, notes, name, phone (owner: admins only)."""
+    body = await read_json(request)
+    out = await request.app[SERVICE].patch_contact(principal(request), request.match_info["id"], body)
+    return web.json_response(out)
+
+
+@routes.get("/api/v1/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Volumes, label mixes, first-response and resolution times, funnel (attendants: their own)."""
+    out = await request.app[SERVICE].metrics(principal(request), dict(request.query))
+    return web.json_response(out)
+
+
+@routes.get("/api/v1/jobs/{id}")
+async def get_job(request: web.Request) -> web.Response:
+    """Progress of long work: state, done, total, message."""
+    return web.json_response(await request.app[SERVICE].job(principal(request), request.match_info["id"]))
+
+
+@routes.delete("/api/v1/jobs/{id}")
+async def cancel_job(request: web.Request) -> web.Response:
+    """Cancel long work."""
+    return web.json_response(await request.app[SERVICE].cancel_job(principal(request), request.match_info["id"]))

@@ -1,0 +1,298 @@
+"""Use cases: ingest captures, schedule analyses, read conversations, contacts, metrics, jobs.
+
+No HTTP and no Tk here. Every store call runs on the single database thread (`self.db`), so
+the server's loop never blocks on SQLite; model work runs on the engine's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from desktop import metrics as metrics_calc
+from desktop import validation
+from desktop.auth import Principal
+from desktop.config import Settings
+from desktop.errors import Forbidden, InvalidInput, NotFound
+from desktop.events import Broker
+from desktop.store import chats, corrections, insights, jobs, reports
+from desktop.store.database import Store
+from llm.analysis import AnalysisRequest, analyze
+from llm.engine import Engine
+from llm.errors import LLMError
+from llm.tasks import INTENTS, SENTIMENTS
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Service:
+    def __init__(self, settings: Settings, store: Store, engine: Engine | None):
+        self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.broker = Broker()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # conversation id -> (insight id being produced, the engine job producing it)
+        self._pending: dict[str, tuple[str, Any]] = {}
+        self._labeler: Callable[..., dict] | None = None
+
+    # -- plumbing ------------------------------------------------------------------------
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._schedule_lock = asyncio.Lock()
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, lambda: fn(self.store, *args, **kwargs))
+
+    async def startup(self) -> None:
+        self.bind_loop(asyncio.get_running_loop())
+        n = await self.db(insights.mark_abandoned)
+        await self.db(jobs.fail_interrupted)
+        if n:
+            log.info("marked %d interrupted analyses unavailable", n)
+
+    def shutdown(self) -> None:
+        self._db.shutdown(wait=True)
+
+    def model_status(self) -> dict[str, Any]:
+        if self.engine is None:
+            return {
+                "id": self.settings.model,
+                "state": "unavailable",
+                "error": {"code": "model_disabled", "message": "the model is disabled"},
+            }
+        return self.engine.status()
+
+    # -- captures --------------------------------------------------------------------------
+    async def ingest(self, principal: Principal, body: Any) -> dict[str, Any]:
+        capture = validation.capture(
+            body, max_messages=self.settings.max_messages, max_text_chars=self.settings.max_text_chars
+        )
+        stored = await self.db(chats.store_capture, capture, principal.user_id)
+        if stored.new_messages == 0:
+            analysis = "unchanged"
+        elif stored.new_incoming == 0:
+            analysis = "skipped"
+        else:
+            analysis = await self.schedule_analysis(stored.conversation_id)
+        log.info("capture conv=%s new=%d analysis=%s", stored.conversation_id, stored.new_messages, analysis)
+        return {"conversation_id": stored.conversation_id, "new_messages": stored.new_messages, "analysis": analysis}
+
+    # -- analysis -----------------------------------------------------------------------------
+    async def schedule_analysis(self, conversation_id: str) -> str:
+        """Queue an analysis of the conversation's current messages; returns queued|unavailable."""
+        async with self._schedule_lock:
+            return await self._schedule(conversation_id)
+
+    async def _schedule(self, conversation_id: str) -> str:
+        status = self.model_status()
+        # A newer capture of a chat whose analysis is still queued or running re-uses its insight.
+        iid = self._pending[conversation_id][0] if conversation_id in self._pending else None
+        if iid is None:
+            iid = await self.db(insights.create, conversation_id, None, status["id"])
+        if status["state"] == "unavailable":
+            self._pending.pop(conversation_id, None)
+            await self.db(insights.save, iid, None, {"state": "unavailable", "error": status["error"]})
+            self.broker.publish(conversation_id, "state", {"state": "unavailable", "error": status["error"]})
+            return "unavailable"
+        req, kid = await self.db(self._analysis_request, conversation_id, iid)
+        loop = asyncio.get_running_loop()
+        publish = self.broker.publish
+
+        def on_labels(labels: dict) -> None:
+            loop.call_soon_threadsafe(self._labels_ready, conversation_id, iid, kid, labels)
+
+        def on_partial(index: int, text: str) -> None:
+            loop.call_soon_threadsafe(publish, conversation_id, "suggestion", {"index": index, "text": text})
+
+        queued_at = time.monotonic()
+
+        def work(llama: Any, cancelled: Callable[[], bool]) -> dict:
+            started = time.monotonic()
+            result = analyze(llama, req, cancelled, on_labels, on_partial, self._labeler)
+            result["timings"]["queued_ms"] = round((started - queued_at) * 1000)
+            return result
+
+        assert self.engine is not None
+        job = self.engine.submit(conversation_id, work)
+        self._pending[conversation_id] = (iid, job)
+        job.future.add_done_callback(lambda _f: loop.call_soon_threadsafe(self._finish, conversation_id, kid, job))
+        self.broker.publish(conversation_id, "state", {"state": "pending"})
+        return "queued"
+
+    def _analysis_request(self, store: Store, conversation_id: str, iid: str) -> tuple[AnalysisRequest, str]:
+        row = chats.conversation_row(store, conversation_id)
+        msgs = chats.messages(store, conversation_id, row["kid"], limit=60)
+        contact = chats.contact(store, row["contact_id"])
+        adapter = reports.adapter(store)
+        req = AnalysisRequest(
+            messages=msgs,
+            contact_name=None if contact["is_group"] else contact["name"],
+            temperature=self.settings.temperature,
+            max_tokens=self.settings.max_suggestion_tokens,
+            adapter=adapter,
+        )
+        if msgs:
+            store.conn.execute("UPDATE insights SET analyzed_message_id=? WHERE id=?", (msgs[-1]["id"], iid))
+        return req, row["kid"]
+
+    def _labels_ready(self, conversation_id: str, iid: str, kid: str, labels: dict) -> None:
+        if self._pending.get(conversation_id, ("",))[0] != iid:
+            return
+        self.broker.publish(conversation_id, "labels", {"sentiment": labels["sentiment"], "intent": labels["intent"]})
+        asyncio.ensure_future(self.db(insights.save, iid, kid, labels))
+
+    def _finish(self, conversation_id: str, kid: str, job: Any) -> None:
+        pending = self._pending.get(conversation_id)
+        if pending is None or pending[1] is not job:
+            return  # superseded by a newer capture of the same chat, which fills the same insight
+        del self._pending[conversation_id]
+        asyncio.ensure_future(self._store_result(conversation_id, pending[0], kid, job.future))
+
+    async def _store_result(self, conversation_id: str, iid: str, kid: str, fut) -> None:
+        exc = fut.exception()
+        if exc is None:
+            result = fut.result()
+            result["suggestions"] = [{"id": f"{iid}.{i}", "text": t} for i, t in enumerate(result["suggestions"])]
+            result["state"] = "ready"
+            result["error"] = None
+            result["model"] = self.model_status()["id"]
+        else:
+            err = exc if isinstance(exc, LLMError) else LLMError(str(exc))
+            result = {"state": "unavailable", "error": {"code": err.code, "message": err.message}}
+        await self.db(insights.save, iid, kid, result)
+        latest = await self.db(insights.latest, conversation_id)
+        self.broker.publish(conversation_id, "insight", _insight_out(latest))
+
+    # -- conversations -------------------------------------------------------------------------
+    async def _conversation(self, principal: Principal, conversation_id: str) -> dict[str, Any]:
+        row = await self.db(chats.conversation_row, conversation_id)
+        if not principal.is_admin and chats.effective_owner(row) != principal.user_id:
+            raise NotFound("conversation not found")
+        return row
+
+    async def list_conversations(self, principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]:
+        owner = None if principal.is_admin else principal.user_id
+        return await self.db(reports.conversations_page, owner, cursor, limit)
+
+    async def get_conversation(self, principal: Principal, conversation_id: str) -> dict[str, Any]:
+        row = await self._conversation(principal, conversation_id)
+
+        def read(store: Store) -> dict[str, Any]:
+            return {
+                "id": row["id"],
+                "title": store.unseal(row["title"], "conversations", "title", row["id"]),
+                "status": row["status"],
+                "is_group": bool(row["is_group"]),
+                "contact": chats.contact(store, row["contact_id"]),
+                "messages": chats.messages(store, row["id"], row["kid"]),
+            }
+
+        return await self.db(read)
+
+    async def set_status(self, principal: Principal, conversation_id: str, body: Any) -> dict[str, Any]:
+        await self._conversation(principal, conversation_id)
+        status = body.get("status") if isinstance(body, dict) else None
+        if status not in chats.STATUSES:
+            raise InvalidInput("status must be one of " + ", ".join(chats.STATUSES), field="status")
+        await self.db(chats.set_status, conversation_id, status)
+        return {"id": conversation_id, "status": status}
+
+    async def analyze_now(self, principal: Principal, conversation_id: str) -> dict[str, Any]:
+        await self._conversation(principal, conversation_id)
+        return {"conversation_id": conversation_id, "analysis": await self.schedule_analysis(conversation_id)}
+
+    async def insight(self, principal: Principal, conversation_id: str) -> dict[str, Any]:
+        await self._conversation(principal, conversation_id)
+        latest = await self.db(insights.latest, conversation_id)
+        if latest is None:
+            raise NotFound("no analysis was ever requested for this conversation", code="no_insight")
+        return _insight_out(latest)
+
+    async def insight_history(self, principal: Principal, conversation_id: str) -> dict[str, Any]:
+        await self._conversation(principal, conversation_id)
+        return {"items": await self.db(insights.history, conversation_id)}
+
+    async def subscribe(self, principal: Principal, conversation_id: str) -> asyncio.Queue:
+        await self._conversation(principal, conversation_id)
+        return self.broker.subscribe(conversation_id)
+
+    async def feedback(self, principal: Principal, suggestion_id: str, body: Any) -> None:
+        action = body.get("action") if isinstance(body, dict) else None
+        if action not in ("inserted", "sent", "edited", "dismissed"):
+            raise InvalidInput("action must be inserted, sent, edited or dismissed", field="action")
+        row = await self.db(reports.insight_owner, suggestion_id.rsplit(".", 1)[0])
+        if row is None:
+            raise NotFound("suggestion not found")
+        await self._conversation(principal, row["conversation_id"])
+        await self.db(insights.add_feedback, suggestion_id, principal.user_id, action)
+
+    async def correct_labels(self, principal: Principal, conversation_id: str, body: Any) -> None:
+        row = await self._conversation(principal, conversation_id)
+        if not isinstance(body, dict) or not ({"sentiment", "intent"} & body.keys()):
+            raise InvalidInput("give sentiment and/or intent", field="body")
+        for task, allowed in (("sentiment", SENTIMENTS), ("intent", INTENTS)):
+            if task in body and body[task] not in allowed:
+                raise InvalidInput(f"{task} must be one of " + ", ".join(allowed), field=task)
+        await self.db(
+            corrections.add, row, principal.user_id, {k: body[k] for k in ("sentiment", "intent") if k in body}
+        )
+
+    async def adapter_status(self) -> dict[str, Any]:
+        return await self.db(corrections.status)
+
+    # -- contacts ---------------------------------------------------------------------------------
+    async def list_contacts(self, principal: Principal) -> dict[str, Any]:
+        owner = None if principal.is_admin else principal.user_id
+        return {"items": await self.db(reports.contacts, owner)}
+
+    async def get_contact(self, principal: Principal, contact_id: str) -> dict[str, Any]:
+        await self._check_contact(principal, contact_id)
+        return await self.db(chats.contact, contact_id)
+
+    async def patch_contact(self, principal: Principal, contact_id: str, body: Any) -> dict[str, Any]:
+        await self._check_contact(principal, contact_id)
+        changes = validation.contact_patch(body, chats.STAGES)
+        if "owner_id" in changes and not principal.is_admin:
+            raise Forbidden("only an admin can change the owner", code="role_not_allowed")
+        return await self.db(chats.update_contact, contact_id, changes)
+
+    async def _check_contact(self, principal: Principal, contact_id: str) -> None:
+        if principal.is_admin:
+            return
+        if not await self.db(reports.contact_visible, contact_id, principal.user_id):
+            raise NotFound("contact not found")
+
+    # -- metrics and jobs -------------------------------------------------------------------------
+    async def metrics(self, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
+        user = query.get("user")
+        if not principal.is_admin:
+            if user and user != principal.user_id:
+                raise Forbidden("attendants see only their own numbers", code="role_not_allowed")
+            user = principal.user_id
+        rows = await self.db(reports.metric_rows, user)
+        return metrics_calc.compute(rows, query.get("from"), query.get("to"), user)
+
+    async def job(self, principal: Principal, job_id: str) -> dict[str, Any]:
+        row = await self.db(jobs.get, job_id)
+        if not principal.is_admin and row["created_by"] != principal.user_id:
+            raise NotFound("job not found")
+        return row
+
+    async def cancel_job(self, principal: Principal, job_id: str) -> dict[str, Any]:
+        row = await self.job(principal, job_id)
+        if row["state"] in ("queued", "running"):
+            await self.db(jobs.update, job_id, state="cancelled", message="cancelled")
+        return await self.db(jobs.get, job_id)
+
+
+def _insight_out(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k != "id"}
+    return out

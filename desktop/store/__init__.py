@@ -1,0 +1,1 @@
+"""Encrypted SQLite store: schema, migrations, keys and repositories."""

@@ -1,0 +1,360 @@
+"""The data key and the per-contact keys, kept in `keys.db` apart from the data.
+
+Hierarchy: a key-encryption key (passphrase via scrypt, else an OS keyring secret, else a
+0600 key file) wraps the random data key; a recovery key shown once wraps it too. The data
+key wraps the index key (blind indexes), the JWT secret, the general field key and one key
+per contact. Erasing a contact deletes its wrapped key: its data then cannot be read in any
+backup of `conversa.db` (crypto-shredding). Rotation re-wraps; field values never change.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from desktop.store import crypto
+from desktop.store.errors import KeysUnavailable, TamperedValue
+
+log = logging.getLogger(__name__)
+
+KEYS_DB = "keys.db"
+KEY_FILE = "master.key"
+KEYRING_SERVICE = "conversa"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+_WRAP_AAD = b"conversa/data-key"
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _unb64(s: str) -> bytes:
+    return base64.b64decode(s)
+
+
+def format_recovery_key(raw: bytes) -> str:
+    text = base64.b32encode(raw).decode().rstrip("=")
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def parse_recovery_key(text: str) -> bytes:
+    clean = text.replace("-", "").replace(" ", "").strip().upper()
+    clean += "=" * (-len(clean) % 8)
+    try:
+        raw = base64.b32decode(clean)
+    except ValueError:
+        raise KeysUnavailable("that is not a recovery key (expected groups of letters and digits)") from None
+    if len(raw) != 32:
+        raise KeysUnavailable("that is not a recovery key (wrong length)")
+    return raw
+
+
+def _scrypt(passphrase: str, salt: bytes, n: int = SCRYPT_N) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=SCRYPT_R, p=SCRYPT_P).derive(passphrase.encode())
+
+
+def _keyring_backend_ok() -> bool:
+    """A real OS keyring only: the plain-text and null backends do not protect anything."""
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+    except Exception:  # noqa: BLE001 - any keyring failure means "not available"
+        return False
+    name = type(backend).__module__ + "." + type(backend).__name__
+    if isinstance(backend, fail.Keyring) or "plaintext" in name.lower() or "null" in name.lower():
+        return False
+    return getattr(backend, "priority", 0) > 0
+
+
+@dataclass
+class SetupResult:
+    method: str
+    recovery_key: str
+
+
+class KeyStore:
+    """Open with `KeyStore.open(data_dir, passphrase)`; never creates keys over existing data."""
+
+    def __init__(self, path: Path, data_key: bytes, conn: sqlite3.Connection):
+        self.path = path
+        self._dk = data_key
+        self._conn = conn
+        self.index = crypto.BlindIndex(self._named_key("index"))
+        self.general_kid, self.general_key = self._kid_key("general")
+        self.jwt_secret = self._named_key("jwt")
+        self.ring = crypto.KeyRing(self._load_kid)
+        self.ring.add(self.general_kid, self.general_key)
+
+    # -- opening -------------------------------------------------------------------
+    @staticmethod
+    def exists(data_dir: Path) -> bool:
+        return (Path(data_dir) / KEYS_DB).exists()
+
+    @classmethod
+    def create(cls, data_dir: Path, passphrase: str = "", use_keyring: bool = True) -> tuple[KeyStore, SetupResult]:
+        data_dir = Path(data_dir)
+        path = data_dir / KEYS_DB
+        if path.exists():
+            raise KeysUnavailable(f"{path} already exists; refusing to create new keys over it")
+        if (data_dir / "conversa.db").exists():
+            raise KeysUnavailable(
+                f"{data_dir / 'conversa.db'} exists but its key store {path} is missing. "
+                "Restore keys.db (and master.key) from your backup, or run `conversa keys recover`."
+            )
+        data_dir.mkdir(parents=True, exist_ok=True)
+        dk = crypto.new_key()
+        recovery = os.urandom(32)
+        tmp = path.with_suffix(".db.new")
+        tmp.unlink(missing_ok=True)
+        conn = _connect(tmp)
+        method = cls._wrap_new(conn, data_dir, dk, passphrase, use_keyring)
+        _put(conn, "recovery", json.dumps(_wrap(recovery, dk)))
+        for name in ("index", "jwt"):
+            _put(conn, name, json.dumps(_wrap(dk, crypto.new_key())))
+        kid = crypto.new_kid()
+        _put(conn, "general", json.dumps({"kid": _b64(kid), **_wrap(dk, crypto.new_key())}))
+        conn.commit()
+        conn.close()
+        os.replace(tmp, path)
+        store = cls(path, dk, _connect(path))
+        log.info("created key store (%s)", method)
+        return store, SetupResult(method, format_recovery_key(recovery))
+
+    @staticmethod
+    def _wrap_new(conn, data_dir: Path, dk: bytes, passphrase: str, use_keyring: bool) -> str:
+        if passphrase:
+            salt = os.urandom(16)
+            kek = _scrypt(passphrase, salt)
+            _put(
+                conn, "wrap", json.dumps({"method": "passphrase", "salt": _b64(salt), "n": SCRYPT_N, **_wrap(kek, dk)})
+            )
+            return "passphrase"
+        if use_keyring and _keyring_backend_ok():
+            import keyring
+
+            kek = crypto.new_key()
+            account = f"data-key:{data_dir.resolve()}"
+            try:
+                keyring.set_password(KEYRING_SERVICE, account, _b64(kek))
+                if keyring.get_password(KEYRING_SERVICE, account) == _b64(kek):
+                    _put(conn, "wrap", json.dumps({"method": "keyring", "account": account, **_wrap(kek, dk)}))
+                    return "keyring"
+            except Exception:  # noqa: BLE001 - fall through to the key file
+                log.warning("OS keyring refused the key; using a key file instead")
+        kek = crypto.new_key()
+        key_file = data_dir / KEY_FILE
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(_b64(kek))
+            f.flush()
+            os.fsync(f.fileno())
+        _put(conn, "wrap", json.dumps({"method": "keyfile", **_wrap(kek, dk)}))
+        return "keyfile"
+
+    @classmethod
+    def open(cls, data_dir: Path, passphrase: str = "") -> KeyStore:
+        data_dir = Path(data_dir)
+        path = data_dir / KEYS_DB
+        if not path.exists():
+            raise KeysUnavailable(
+                f"no key store at {path}. If this is a new install run `conversa serve` or "
+                "`conversa users add` to set up; if you have data, restore keys.db from your backup "
+                "or run `conversa keys recover`."
+            )
+        conn = _connect(path)
+        wrap = json.loads(_get(conn, "wrap"))
+        kek = cls._kek(data_dir, wrap, passphrase)
+        try:
+            dk = _unwrap(kek, wrap)
+        except TamperedValue:
+            hint = "wrong passphrase" if wrap["method"] == "passphrase" else "the key does not match"
+            raise KeysUnavailable(f"cannot unlock the data key: {hint}") from None
+        return cls(path, dk, conn)
+
+    @staticmethod
+    def method(data_dir: Path) -> str | None:
+        path = Path(data_dir) / KEYS_DB
+        if not path.exists():
+            return None
+        conn = _connect(path)
+        try:
+            return json.loads(_get(conn, "wrap"))["method"]
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _kek(data_dir: Path, wrap: dict, passphrase: str) -> bytes:
+        method = wrap["method"]
+        if method == "passphrase":
+            if not passphrase:
+                raise KeysUnavailable("the data key is protected by a passphrase: set CONVERSA_PASSPHRASE")
+            return _scrypt(passphrase, _unb64(wrap["salt"]), wrap.get("n", SCRYPT_N))
+        if method == "keyring":
+            import keyring
+
+            try:
+                secret = keyring.get_password(KEYRING_SERVICE, wrap["account"])
+            except Exception as e:  # noqa: BLE001
+                raise KeysUnavailable(f"the OS keyring is not available ({type(e).__name__})") from None
+            if not secret:
+                raise KeysUnavailable(
+                    "the data key's entry is missing from the OS keyring; use `conversa keys recover`"
+                )
+            return _unb64(secret)
+        key_file = data_dir / KEY_FILE
+        if not key_file.exists():
+            raise KeysUnavailable(f"key file {key_file} is missing; restore it or use `conversa keys recover`")
+        return _unb64(key_file.read_text().strip())
+
+    @classmethod
+    def recover(cls, data_dir: Path, recovery_key: str, passphrase: str = "") -> KeyStore:
+        """Unwrap the data key with the recovery key and re-protect it (passphrase or key file)."""
+        data_dir = Path(data_dir)
+        conn = _connect(data_dir / KEYS_DB)
+        try:
+            dk = _unwrap(parse_recovery_key(recovery_key), json.loads(_get(conn, "recovery")))
+        except TamperedValue:
+            raise KeysUnavailable("the recovery key does not match this key store") from None
+        store = cls(data_dir / KEYS_DB, dk, conn)
+        store.rewrap(passphrase)
+        return store
+
+    # -- changing protection ---------------------------------------------------------
+    def rewrap(self, passphrase: str = "") -> str:
+        """Protect the same data key anew (new passphrase, or keyring/key file)."""
+        data_dir = self.path.parent
+        key_file = data_dir / KEY_FILE
+        old_file = None
+        if key_file.exists():
+            old_file = key_file.with_suffix(".key.old")
+            os.replace(key_file, old_file)
+        try:
+            method = self._wrap_new(self._conn, data_dir, self._dk, passphrase, use_keyring=True)
+            self._conn.commit()
+        except Exception:
+            if old_file:
+                os.replace(old_file, key_file)
+            raise
+        if old_file:
+            old_file.unlink()
+        return method
+
+    def rotate(self, passphrase: str = "") -> str:
+        """New data key: every wrapped key is re-wrapped in one transaction. Returns the new recovery key."""
+        conn = self._conn
+        wrap = json.loads(_get(conn, "wrap"))
+        kek = self._kek(self.path.parent, wrap, passphrase)
+        try:
+            _unwrap(kek, wrap)
+        except TamperedValue:
+            raise KeysUnavailable("wrong passphrase") from None
+        new_dk = crypto.new_key()
+        recovery = os.urandom(32)
+        with conn:
+            for name in ("index", "jwt", "general"):
+                item = json.loads(_get(conn, name))
+                raw = _unwrap(self._dk, item)
+                keep = {"kid": item["kid"]} if "kid" in item else {}
+                _put(conn, name, json.dumps(keep | _wrap(new_dk, raw)))
+            for kid, wrapped in conn.execute("SELECT kid, wrapped FROM contact_keys").fetchall():
+                raw = _unwrap(self._dk, json.loads(wrapped))
+                conn.execute("UPDATE contact_keys SET wrapped=? WHERE kid=?", (json.dumps(_wrap(new_dk, raw)), kid))
+            _put(conn, "wrap", json.dumps({k: v for k, v in wrap.items() if k != "ct"} | _wrap(kek, new_dk)))
+            _put(conn, "recovery", json.dumps(_wrap(recovery, new_dk)))
+        self._dk = new_dk
+        return format_recovery_key(recovery)
+
+    def export_data_key(self) -> str:
+        return format_recovery_key(self._dk)
+
+    # -- keys for fields -----------------------------------------------------------
+    def _named_key(self, name: str) -> bytes:
+        return _unwrap(self._dk, json.loads(_get(self._conn, name)))
+
+    def _kid_key(self, name: str) -> tuple[bytes, bytes]:
+        item = json.loads(_get(self._conn, name))
+        return _unb64(item["kid"]), _unwrap(self._dk, item)
+
+    def _load_kid(self, kid: bytes) -> bytes | None:
+        row = self._conn.execute("SELECT wrapped FROM contact_keys WHERE kid=?", (_b64(kid),)).fetchone()
+        return _unwrap(self._dk, json.loads(row[0])) if row else None
+
+    def new_owner_key(self) -> tuple[bytes, bytes]:
+        """A fresh key for a contact; returns (kid, key). Committed before any data uses it."""
+        kid, key = crypto.new_kid(), crypto.new_key()
+        with self._conn:
+            self._conn.execute(
+                "INSERT INTO contact_keys(kid, wrapped, created_at) VALUES (?,?,?)",
+                (_b64(kid), json.dumps(_wrap(self._dk, key)), time.time()),
+            )
+        self.ring.add(kid, key)
+        return kid, key
+
+    def key_for(self, kid: bytes) -> bytes:
+        return self.ring.get(kid)
+
+    def erase(self, kid: bytes) -> None:
+        with self._conn:
+            self._conn.execute("DELETE FROM contact_keys WHERE kid=?", (_b64(kid),))
+        self.ring.forget(kid)
+        # Make the deleted key unrecoverable from the key store's free pages and WAL.
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def backup_to(self, dest: Path) -> None:
+        dst = sqlite3.connect(dest)
+        with dst:
+            self._conn.backup(dst)
+        dst.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level="DEFERRED")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA secure_delete=ON")
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS contact_keys(kid TEXT PRIMARY KEY, wrapped TEXT NOT NULL, created_at REAL)"
+    )
+    conn.commit()
+    try:
+        os.chmod(path, 0o600)
+    except OSError:
+        pass
+    return conn
+
+
+def _put(conn: sqlite3.Connection, name: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta(name, value) VALUES(?,?) ON CONFLICT(name) DO UPDATE SET value=excluded.value", (name, value)
+    )
+
+
+def _get(conn: sqlite3.Connection, name: str) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+    if not row:
+        raise KeysUnavailable(f"key store is incomplete (no {name!r}); restore it from a backup")
+    return row[0]
+
+
+def _wrap(kek: bytes, key: bytes) -> dict:
+    blob = crypto.seal(kek, b"\x00" * crypto.KID_LEN, key, _WRAP_AAD)
+    return {"ct": _b64(blob)}
+
+
+def _unwrap(kek: bytes, item: dict) -> bytes:
+    return crypto.open_sealed(kek, _unb64(item["ct"]), _WRAP_AAD)

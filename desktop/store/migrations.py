@@ -1,0 +1,167 @@
+"""Named schema migrations, applied in order; a backup is taken before any of them runs
+on a database that already holds data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _initial(db: sqlite_utils.Database) -> None:
+    db["users"].create(
+        {"id": str, "username": str, "role": str, "pw_hash": str, "disabled": int, "created_at": float},
+        pk="id",
+    )
+    db["users"].create_index(["username"], unique=True)
+    db["devices"].create(
+        {
+            "id": str,
+            "user_id": str,
+            "name": str,
+            "origin": str,
+            "created_at": float,
+            "last_seen": float,
+            "revoked_at": float,
+        },
+        pk="id",
+    )
+    db["refresh_tokens"].create(
+        {"hash": str, "device_id": str, "created_at": float, "expires_at": float, "used_at": float}, pk="hash"
+    )
+    db["pairing_codes"].create(
+        {"hash": str, "user_id": str, "created_at": float, "expires_at": float, "used_at": float}, pk="hash"
+    )
+    db["contacts"].create(
+        {
+            "id": str,
+            "kid": str,
+            "jid_hash": str,
+            "title_hash": str,
+            "phone_hash": str,
+            "name": bytes,
+            "phone": bytes,
+            "is_group": int,
+            "stage": str,
+            "value": float,
+            "tags": bytes,
+            "notes": bytes,
+            "owner_id": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+    )
+    db["contacts"].create_index(["jid_hash"])
+    db["contacts"].create_index(["title_hash"])
+    db["conversations"].create(
+        {
+            "id": str,
+            "contact_id": str,
+            "chat_hash": str,
+            "title_hash": str,
+            "title": bytes,
+            "is_group": int,
+            "status": str,
+            "owner_id": str,
+            "created_at": float,
+            "updated_at": float,
+            "last_message_at": str,
+            "resolved_at": float,
+            "message_count": int,
+        },
+        pk="id",
+    )
+    db["conversations"].create_index(["chat_hash"])
+    db["conversations"].create_index(["title_hash"])
+    db["conversations"].create_index(["updated_at"])
+    db["messages"].create(
+        {
+            "id": str,
+            "conversation_id": str,
+            "msg_hash": str,
+            "direction": str,
+            "kind": str,
+            "author": bytes,
+            "text": bytes,
+            "ts": str,
+            "sort_ts": str,
+            "seq": int,
+            "created_at": float,
+            "captured_by": str,
+        },
+        pk="id",
+    )
+    db["messages"].create_index(["conversation_id", "msg_hash"], unique=True)
+    db["messages"].create_index(["conversation_id", "sort_ts", "seq"])
+    db["insights"].create(
+        {
+            "id": str,
+            "conversation_id": str,
+            "state": str,
+            "sentiment_label": str,
+            "sentiment_score": float,
+            "intent_label": str,
+            "intent_confidence": float,
+            "summary": bytes,
+            "suggestions": bytes,
+            "model": str,
+            "analyzed_message_id": str,
+            "error_code": str,
+            "error_message": str,
+            "timings": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+    )
+    db["insights"].create_index(["conversation_id", "created_at"])
+    db["suggestion_feedback"].create(
+        {
+            "id": str,
+            "suggestion_id": str,
+            "insight_id": str,
+            "conversation_id": str,
+            "user_id": str,
+            "action": str,
+            "created_at": float,
+        },
+        pk="id",
+    )
+    db["label_corrections"].create(
+        {
+            "id": str,
+            "conversation_id": str,
+            "user_id": str,
+            "task": str,
+            "label": str,
+            "lang": str,
+            "text": bytes,
+            "features": str,
+            "created_at": float,
+        },
+        pk="id",
+    )
+    db["jobs"].create(
+        {
+            "id": str,
+            "kind": str,
+            "state": str,
+            "done": int,
+            "total": int,
+            "message": str,
+            "result": str,
+            "created_by": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+    )
+    db["audit_log"].create(
+        {"id": int, "at": float, "user_id": str, "action": str, "target": str, "detail": str}, pk="id"
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("0001_initial", _initial),
+]

@@ -1,0 +1,1 @@
+"""Model runtime and analysis tasks. Knows nothing of HTTP, Tk or SQLite."""

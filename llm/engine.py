@@ -1,0 +1,201 @@
+"""The one model instance, owned by one thread, fed by a bounded coalescing queue.
+
+`llama_cpp.Llama` is not thread-safe, so only the inference thread ever touches it. Jobs carry
+a key (a chat): a newer job for the same key replaces a queued one, and cancels a running one
+between tokens. Results and partial output go back through the callbacks the job carries;
+the caller decides which loop or queue they land on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm.errors import Cancelled, GenerationFailed, LLMError, ModelLoadFailed, ModelMissing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    model_path: Path
+    model_id: str
+    n_ctx: int = 2048
+    n_threads: int = 0
+    n_gpu_layers: int = 0
+    state_cache_bytes: int = 256 << 20
+    queue_size: int = 64
+
+
+@dataclass
+class Job:
+    key: str
+    fn: Callable[[Any, Callable[[], bool]], Any]
+    future: Future = field(default_factory=Future)
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    queued_at: float = field(default_factory=time.monotonic)
+
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+
+class Engine:
+    """States: unavailable (no model / failed), loading, ready."""
+
+    def __init__(self, settings: EngineSettings):
+        self.settings = settings
+        self.state = "unavailable"
+        self.error: LLMError | None = None
+        self._queue: OrderedDict[str, Job] = OrderedDict()
+        self._running: Job | None = None
+        self._cv = threading.Condition()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._llama = None
+        self._on_state: list[Callable[[str], None]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread:
+            return
+        self.state = "loading"
+        self._thread = threading.Thread(target=self._main, name="inference", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        with self._cv:
+            self._stop = True
+            for job in self._queue.values():
+                job.future.set_exception(Cancelled("engine stopped"))
+            self._queue.clear()
+            if self._running:
+                self._running.cancel_event.set()
+            self._cv.notify_all()
+        if self._thread:
+            self._thread.join(timeout)
+        self._llama = None
+
+    def on_state(self, cb: Callable[[str], None]) -> None:
+        self._on_state.append(cb)
+
+    def wait_ready(self, timeout: float = 120) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.state == "loading" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.state == "ready"
+
+    def status(self) -> dict[str, Any]:
+        err = {"code": self.error.code, "message": self.error.message} if self.error else None
+        return {"id": self.settings.model_id, "state": self.state, "error": err}
+
+    # -- jobs ------------------------------------------------------------------------------
+    def submit(self, key: str, fn: Callable[[Any, Callable[[], bool]], Any]) -> Job:
+        """Queue `fn(llama, cancelled)`; replaces a queued job of the same key, cancels a running one."""
+        job = Job(key, fn)
+        with self._cv:
+            if self.state == "unavailable" or self._stop:
+                job.future.set_exception(self.error or ModelMissing("no model is loaded"))
+                return job
+            old = self._queue.pop(key, None)
+            if old:
+                old.future.set_exception(Cancelled("replaced by a newer request"))
+            if self._running and self._running.key == key:
+                self._running.cancel_event.set()
+            while len(self._queue) >= self.settings.queue_size:
+                _, dropped = self._queue.popitem(last=False)
+                dropped.future.set_exception(Cancelled("dropped: too many analyses waiting"))
+            self._queue[key] = job
+            self._cv.notify()
+        return job
+
+    def run(self, fn: Callable[[Any, Callable[[], bool]], Any], timeout: float | None = None) -> Any:
+        """Run on the inference thread and wait (CLI, eval, model test)."""
+        key = f"sync-{id(fn)}-{time.monotonic_ns()}"
+        return self.submit(key, fn).future.result(timeout)
+
+    def queued(self) -> int:
+        with self._cv:
+            return len(self._queue) + (1 if self._running else 0)
+
+    # -- the inference thread ----------------------------------------------------------------
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        for cb in self._on_state:
+            try:
+                cb(state)
+            except Exception:  # noqa: BLE001 - a listener must not kill the thread
+                log.exception("state listener failed")
+
+    def _load(self) -> None:
+        path = self.settings.model_path
+        if not path.exists():
+            raise ModelMissing(
+                f"model file {path.name} is not in the models folder; run `conversa models pull default`"
+            )
+        try:
+            from llama_cpp import Llama, LlamaRAMCache
+        except ImportError as e:
+            raise ModelLoadFailed(f"llama-cpp-python is not installed ({e})") from None
+        threads = self.settings.n_threads or os.cpu_count() or 1
+        t0 = time.monotonic()
+        try:
+            llama = Llama(
+                model_path=str(path),
+                n_ctx=self.settings.n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=self.settings.n_gpu_layers,
+                verbose=False,
+            )
+        except Exception as e:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError alike
+            raise ModelLoadFailed(f"could not load {path.name}: {e}") from None
+        if self.settings.state_cache_bytes > 0:
+            llama.set_cache(LlamaRAMCache(capacity_bytes=self.settings.state_cache_bytes))
+        self._llama = llama
+        log.info("model %s loaded in %.2fs (%d threads)", self.settings.model_id, time.monotonic() - t0, threads)
+
+    def _main(self) -> None:
+        try:
+            self._load()
+        except LLMError as e:
+            self.error = e
+            log.warning("model unavailable: %s", e.message)
+            with self._cv:
+                pending = list(self._queue.values())
+                self._queue.clear()
+            for job in pending:
+                job.future.set_exception(e)
+            self._set_state("unavailable")
+            return
+        self._set_state("ready")
+        while True:
+            with self._cv:
+                while not self._queue and not self._stop:
+                    self._cv.wait()
+                if self._stop:
+                    return
+                _, job = self._queue.popitem(last=False)
+                self._running = job
+            try:
+                if not job.future.set_running_or_notify_cancel():
+                    continue
+                result = job.fn(self._llama, job.cancelled)
+                if job.cancelled():
+                    raise Cancelled("cancelled by a newer request")
+                job.future.set_result(result)
+            except LLMError as e:
+                job.future.set_exception(e)
+            except Exception as e:  # noqa: BLE001 - report, keep the thread alive
+                log.exception("inference job failed")
+                job.future.set_exception(GenerationFailed(f"generation failed: {type(e).__name__}"))
+            finally:
+                with self._cv:
+                    self._running = None
