@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -25,8 +26,8 @@ def percentile(values: list[float], p: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, int(round(p / 100 * len(ordered) + 0.5 - 1e-9)))
-    return ordered[min(rank, len(ordered)) - 1]
+    rank = max(1, math.ceil(p / 100 * len(ordered) - 1e-9))
+    return ordered[rank - 1]
 
 
 def first_response_seconds(messages: list[dict[str, Any]]) -> list[float]:

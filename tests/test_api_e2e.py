@@ -1,0 +1,104 @@
+"""End to end over HTTP: CLI user → login → capture → SSE insight from the real model."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from conftest import fixture_capture
+
+from llm.tasks import INTENTS, SENTIMENTS
+
+
+def _conversation_messages(server, token, cid):
+    r = server.request("GET", f"/api/v1/conversations/{cid}", token=token)
+    assert r.status == 200
+    return r.json()
+
+
+def test_capture_to_streamed_insight_and_idempotent_repost(server):
+    tokens = server.login()
+    token = tokens["access_token"]
+    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 900
+    assert tokens["user"]["username"] == "admin" and tokens["user"]["role"] == "admin"
+
+    capture = fixture_capture()
+    r = server.request("POST", "/api/v1/captures", capture, token=token)
+    assert r.status == 202, r.body
+    out = r.json()
+    assert out["new_messages"] == 14 and out["analysis"] == "queued"
+    cid = out["conversation_id"]
+
+    events = server.sse(f"/api/v1/conversations/{cid}/insights/stream", token, until="insight")
+    names = [e for e, _ in events]
+    assert "insight" in names, names
+    insight = events[-1][1]
+    assert insight["state"] == "ready", insight
+    assert insight["sentiment"]["label"] in SENTIMENTS
+    assert -1 <= insight["sentiment"]["score"] <= 1
+    assert insight["intent"]["label"] in INTENTS
+    assert 0 <= insight["intent"]["confidence"] <= 1
+    texts = [s["text"] for s in insight["suggestions"]]
+    assert len(texts) == 3 and all(t.strip() for t in texts)
+    assert len({t.strip().lower() for t in texts}) == 3
+    assert insight["summary"]
+    assert insight["timings"]["prompt_tokens"] > 0
+
+    # The stored conversation reads back decrypted, oldest first, as captured.
+    conv = _conversation_messages(server, token, cid)
+    assert [m["text"] for m in conv["messages"]] == [m["text"] for m in capture["messages"]]
+    assert conv["contact"]["name"] == "Mariana Costa" and conv["contact"]["phone"] == "+5511987654321"
+
+    # Re-posting stores nothing new.
+    r = server.request("POST", "/api/v1/captures", capture, token=token)
+    assert r.status == 202 and r.json() == {"conversation_id": cid, "new_messages": 0, "analysis": "unchanged"}
+    assert len(_conversation_messages(server, token, cid)["messages"]) == 14
+
+    # A bare-id capture of the same chat is the same chat and the same messages.
+    bare = fixture_capture("chat_ptbr_1to1_bareid")
+    r = server.request("POST", "/api/v1/captures", bare, token=token)
+    assert r.status == 202 and r.json()["new_messages"] == 0 and r.json()["conversation_id"] == cid
+
+    # History, status, contact edit, feedback, metrics.
+    hist = server.request("GET", f"/api/v1/conversations/{cid}/insights/history", token=token).json()
+    assert hist["items"] and hist["items"][-1]["sentiment"]["label"] in SENTIMENTS
+    assert server.request("PATCH", f"/api/v1/conversations/{cid}", {"status": "resolved"}, token=token).status == 200
+    contact_id = conv["contact"]["id"]
+    r = server.request(
+        "PATCH", f"/api/v1/contacts/{contact_id}",
+        {"stage": "won", "value": 195.41, "tags": ["vip"], "notes": "cliente fiel"}, token=token,
+    )
+    assert r.status == 200 and r.json()["stage"] == "won" and r.json()["notes"] == "cliente fiel"
+    sid = insight["suggestions"][0]["id"]
+    assert server.request("POST", f"/api/v1/suggestions/{sid}/feedback", {"action": "inserted"}, token=token).status == 204
+    m = server.request("GET", "/api/v1/metrics", token=token).json()
+    assert m["volumes"]["messages_in"] == 8 and m["volumes"]["messages_out"] == 6
+    # First responses: 09:14→09:16, 09:20→09:22, 09:25→09:26, 09:31→09:32, 14:02→14:05, 14:11→14:12 (minutes).
+    assert m["first_response_seconds"]["n"] == 6
+    # Sorted 60, 60, 60, 120, 120, 180: nearest-rank p50 = 60 s, p90 = 180 s.
+    assert m["first_response_seconds"]["p50"] == 60 and m["first_response_seconds"]["p90"] == 180
+    assert {f["stage"]: f["value"] for f in m["funnel"]}["won"] == 195.41
+
+
+def test_database_holds_no_plain_customer_data(server):
+    token = server.login()["access_token"]
+    capture = fixture_capture()
+    r = server.request("POST", "/api/v1/captures", capture, token=token)
+    cid = r.json()["conversation_id"]
+    server.sse(f"/api/v1/conversations/{cid}/insights/stream", token, until="insight")
+    server.request("PATCH", f"/api/v1/contacts/{_conversation_messages(server, token, cid)['contact']['id']}",
+                   {"notes": "prefere entrega pela manhã"}, token=token)
+    needles = {m["text"] for m in capture["messages"] if m["text"]}
+    needles |= {"Mariana Costa", "Bella Casa Modas", "5511987654321", "11987654321", "prefere entrega",
+                "3A0EE42548FE686E7167", "Mariana"}
+    blobs = b""
+    for name in ("conversa.db", "conversa.db-wal", "keys.db", "keys.db-wal", "logs/conversa.log", "server.out"):
+        path = server.data_dir / name
+        if path.exists():
+            blobs += path.read_bytes()
+    for needle in needles:
+        for enc in ("utf-8", "utf-16-le"):
+            assert needle.encode(enc) not in blobs, f"{needle!r} found in plain bytes"
+    # Chart metadata stays clear.
+    db = sqlite3.connect(server.data_dir / "conversa.db")
+    assert db.execute("SELECT count(*) FROM messages WHERE direction='in'").fetchone()[0] == 8
+    db.close()
