@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from desktop import metrics as metrics_calc
@@ -21,6 +20,7 @@ from desktop.errors import Forbidden, InvalidInput, NotFound
 from desktop.events import Broker
 from desktop.store import chats, corrections, insights, jobs, reports
 from desktop.store.database import Store
+from desktop.store.writer import Writer
 from llm.analysis import AnalysisRequest, analyze
 from llm.engine import Engine
 from llm.errors import LLMError
@@ -36,7 +36,7 @@ class Service:
         self.store = store
         self.engine = engine
         self.broker = Broker()
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+        self._writer = Writer(store)
         self._loop: asyncio.AbstractEventLoop | None = None
         # conversation id -> (insight id being produced, the engine job producing it)
         self._pending: dict[str, tuple[str, Any]] = {}
@@ -45,11 +45,10 @@ class Service:
     # -- plumbing ------------------------------------------------------------------------
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._schedule_lock = asyncio.Lock()
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._db, lambda: fn(self.store, *args, **kwargs))
+        """Run `fn(store, …)` on the database thread (group-committed) and await it."""
+        return await asyncio.wrap_future(self._writer.submit(fn, *args, **kwargs))
 
     async def startup(self) -> None:
         self.bind_loop(asyncio.get_running_loop())
@@ -59,7 +58,7 @@ class Service:
             log.info("marked %d interrupted analyses unavailable", n)
 
     def shutdown(self) -> None:
-        self._db.shutdown(wait=True)
+        self._writer.close()
 
     def model_status(self) -> dict[str, Any]:
         if self.engine is None:
@@ -75,34 +74,50 @@ class Service:
         capture = validation.capture(
             body, max_messages=self.settings.max_messages, max_text_chars=self.settings.max_text_chars
         )
-        stored = await self.db(chats.store_capture, capture, principal.user_id)
+        status = self.model_status()
+        # One database job: the messages, and the queued insight when the customer wrote.
+        stored, prepared = await self.db(self._ingest_tx, capture, principal.user_id, status)
         if stored.new_messages == 0:
             analysis = "unchanged"
-        elif stored.new_incoming == 0:
+        elif prepared is None:
             analysis = "skipped"
         else:
-            analysis = await self.schedule_analysis(stored.conversation_id)
+            analysis = self._submit(stored.conversation_id, prepared, status)
         log.info("capture conv=%s new=%d analysis=%s", stored.conversation_id, stored.new_messages, analysis)
         return {"conversation_id": stored.conversation_id, "new_messages": stored.new_messages, "analysis": analysis}
+
+    def _ingest_tx(self, store: Store, capture: dict, user_id: str, status: dict) -> tuple[Any, tuple | None]:
+        stored = chats.store_capture(store, capture, user_id)
+        if stored.new_incoming == 0:
+            return stored, None
+        return stored, self._prepare(store, stored.conversation_id, status)
 
     # -- analysis -----------------------------------------------------------------------------
     async def schedule_analysis(self, conversation_id: str) -> str:
         """Queue an analysis of the conversation's current messages; returns queued|unavailable."""
-        async with self._schedule_lock:
-            return await self._schedule(conversation_id)
-
-    async def _schedule(self, conversation_id: str) -> str:
         status = self.model_status()
-        # A newer capture of a chat whose analysis is still queued or running re-uses its insight.
-        iid = self._pending[conversation_id][0] if conversation_id in self._pending else None
-        if iid is None:
-            iid = await self.db(insights.create, conversation_id, None, status["id"])
+        prepared = await self.db(self._prepare, conversation_id, status)
+        return self._submit(conversation_id, prepared, status)
+
+    def _prepare(self, store: Store, conversation_id: str, status: dict) -> tuple[str, AnalysisRequest | None, str]:
+        """On the database thread: a pending insight and everything the model needs."""
+        iid = insights.create(store, conversation_id, None, status["id"])
         if status["state"] == "unavailable":
-            self._pending.pop(conversation_id, None)
-            await self.db(insights.save, iid, None, {"state": "unavailable", "error": status["error"]})
+            insights.save(store, iid, None, {"state": "unavailable", "error": status["error"]})
+            return iid, None, ""
+        req, kid = self._analysis_request(store, conversation_id, iid)
+        return iid, req, kid
+
+    def _submit(self, conversation_id: str, prepared: tuple, status: dict) -> str:
+        """On the loop, without awaiting: the pending map cannot change under us."""
+        iid, req, kid = prepared
+        if req is None:
             self.broker.publish(conversation_id, "state", {"state": "unavailable", "error": status["error"]})
             return "unavailable"
-        req, kid = await self.db(self._analysis_request, conversation_id, iid)
+        old = self._pending.get(conversation_id)
+        if old and old[0] != iid:
+            # The older job is replaced (queued) or cancelled (running): its insight never completes.
+            asyncio.ensure_future(self.db(insights.discard, old[0]))
         loop = asyncio.get_running_loop()
         publish = self.broker.publish
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -45,6 +46,16 @@ class Job:
 
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
+
+
+def _lower_priority() -> None:
+    """Let ingestion and the UI win the CPU over generation. On Linux niceness is per thread and
+    llama.cpp's worker threads inherit it from this one; elsewhere this is a no-op."""
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except OSError:
+            pass
 
 
 class Engine:
@@ -163,6 +174,7 @@ class Engine:
         log.info("model %s loaded in %.2fs (%d threads)", self.settings.model_id, time.monotonic() - t0, threads)
 
     def _main(self) -> None:
+        _lower_priority()
         try:
             self._load()
         except LLMError as e:

@@ -17,7 +17,7 @@ __all__ = ["predict_labels", "features", "predict_from_features", "SENTIMENTS", 
 
 # Weight of the model's calibrated zero-shot log-probabilities against the lexicon rules
 # (product of experts). Chosen on our own hand-written seed examples, not on eval data.
-ZERO_SHOT_WEIGHT = {"sentiment": 0.5, "intent": 0.3}
+ZERO_SHOT_WEIGHT = {"sentiment": 0.25, "intent": 0.25}
 
 
 def _lex(feats: dict) -> list[float]:

@@ -6,6 +6,8 @@ as ``lexicon_pt``: normalised text, word boundaries, trailing ``*`` = any ending
 """
 
 SENTIMENT = {
+    # greetings are not opinions (weight 0 hides the "good" inside them)
+    "good morning": 0, "good afternoon": 0, "good evening": 0, "good night": 0,
     # positive
     "good": 1, "very good": 1.5, "great": 1.5, "excellent": 2, "perfect": 2, "amazing": 2,
     "awesome": 2, "fantastic": 2, "wonderful": 2, "love": 1.5, "loved": 1.5, "love it": 2,
@@ -68,7 +70,8 @@ INTENT = {
         "scam": 2, "unfair": 1.5, "why was i charged": 2, "bad service": 2,
     },
     "cancellation": {
-        "cancel": 2.5, "cancell*": 2.5, "cancel*": 2.5, "refund": 2.5, "money back": 2.5,
+        # a cancelling verb outweighs the thing cancelled ("cancel my reservation")
+        "cancel": 3.5, "cancell*": 3.5, "cancel*": 3.5, "refund": 2.5, "money back": 2.5,
         "return": 1.5, "terminate": 2.5, "close my account": 2.5, "delete my account": 2.5,
         "unsubscribe": 2.5, "stop my": 1.5, "reverse": 1.2, "undo": 1.2, "call off": 2,
     },

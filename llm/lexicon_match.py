@@ -76,6 +76,8 @@ def lexicon_features(text: str, lang: str) -> list[float]:
     pos = neg = 0.0
     n_pos = n_neg = negated = 0
     for start, _end, phrase, weight in lex["sent"].find(norm):
+        if not weight:
+            continue
         before = norm[:start].split()[-3:]
         first = phrase.split()[0]
         if first not in lex["negators"] and any(w in lex["negators"] for w in before):

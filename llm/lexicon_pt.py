@@ -11,6 +11,8 @@ Weights are rough strengths chosen by hand (1 = clear, 2 = very clear), not fitt
 
 # Sentiment: positive weight = positive, negative weight = negative.
 SENTIMENT = {
+    # greetings are not opinions (weight 0 hides the "bom"/"boa" inside them)
+    "bom dia": 0, "boa tarde": 0, "boa noite": 0, "boa sorte": 0, "bom fim de semana": 0,
     # positive
     "bom": 1, "boa": 0.8, "muito bom": 1.5, "muito boa": 1.5, "otimo": 1.5, "otima": 1.5,
     "excelente": 2, "perfeito": 2, "perfeita": 2, "maravilh*": 2, "sensaciona*": 2,
@@ -117,7 +119,9 @@ INTENT = {
         "cobranca indevida": 2, "cobraram": 1.2, "problema": 0.8, "pessimo atendimento": 2,
     },
     "cancellation": {
-        "cancelar": 2.5, "cancelamento": 2.5, "cancelei": 2.5, "cancelad*": 2,
+        # a cancelling verb outweighs the thing cancelled ("cancelar a consulta")
+        "cancelar": 3.5, "cancelamento": 3.5, "cancelei": 3.5, "cancelad*": 2.5,
+        "desmarcar": 3.5,
         "devolver": 2.5, "devolucao": 2.5, "devolvi": 2.5, "devolvido": 2, "devolvid*": 2,
         "reembolso": 2.5, "reembols*": 2.5, "estorno": 2.5, "estornar": 2.5, "estornad*": 2.5,
         "dinheiro de volta": 2.5, "meu dinheiro": 1.5, "troca": 1.5, "trocar": 1.5,

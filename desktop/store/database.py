@@ -146,17 +146,24 @@ def _kid(b64: str) -> bytes:
 
 
 class _Tx:
-    """BEGIN IMMEDIATE … COMMIT: one writer at a time, rolled back on any error."""
+    """BEGIN IMMEDIATE … COMMIT, or a savepoint inside an open transaction (the writer's
+    group commit); rolled back on any error."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
+        self.nested = False
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.nested = self.conn.in_transaction
+        self.conn.execute("SAVEPOINT tx" if self.nested else "BEGIN IMMEDIATE")
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
+        if self.nested:
+            if exc_type is not None:
+                self.conn.execute("ROLLBACK TO tx")
+            self.conn.execute("RELEASE tx")
+        elif exc_type is None:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")

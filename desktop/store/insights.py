@@ -86,6 +86,11 @@ def public(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def discard(store: Store, insight_id: str) -> None:
+    """Drop a pending insight whose job was superseded before it produced anything."""
+    store.conn.execute("DELETE FROM insights WHERE id=? AND state='pending'", (insight_id,))
+
+
 def history(store: Store, conversation_id: str, limit: int = 50) -> list[dict[str, Any]]:
     rows = store.q(
         "SELECT id, state, sentiment_label, sentiment_score, intent_label, intent_confidence, created_at "

@@ -143,12 +143,15 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="rows per label (0 = all)")
     ap.add_argument("--cache", default="", help="JSONL cache of model outputs")
     ap.add_argument("--timing-items", type=int, default=40)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--skip", default="", help="comma list: learning,timing")
     args = ap.parse_args()
 
     llama = None
     if not args.no_model:
         from llama_cpp import Llama
-        llama = Llama(model_path=args.model, n_ctx=2048, n_threads=os.cpu_count(),
+        llama = Llama(model_path=args.model, n_ctx=2048, n_threads=args.threads,
+                      n_threads_batch=args.threads,
                       verbose=False)
     src = FeatureSource(llama, args.cache)
     has_model = llama is not None
@@ -208,10 +211,12 @@ def main():
     print_table("Out of the box (no training on eval data), macro-F1", table, sets)
 
     # 3. learning from the team: pool + 4/5 dev -> held-out 1/5 (5-fold)
-    learning(src, has_model, args.limit)
+    if "learning" not in args.skip:
+        learning(src, has_model, args.limit)
 
     # 4. latency of the real function
-    timing(sets, llama, args.timing_items)
+    if "timing" not in args.skip:
+        timing(sets, llama, args.timing_items)
 
 
 def print_table(title, table, sets):

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need (system packages, venv, model, npm dev tools) and runs
+# every test: Python (real model, real SQLite, real server, real Chromium) and node:test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing system packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+CONVERSA_EXTRAS=test bash scripts/setup.sh
+
+echo "==> extension dev tools"
+(cd extension && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "==> lint"
+.venv/bin/ruff check .
+
+echo "==> extension tests (node:test)"
+(cd extension && npm test)
+
+echo "==> Python tests"
+.venv/bin/python -m pytest -q --durations=15 "$@"
