@@ -9,7 +9,7 @@ from desktop import __version__
 from desktop.commands import accounts as accounts_cmd
 from desktop.commands import keys as keys_cmd
 from desktop.commands import models as models_cmd
-from desktop.config import describe, load
+from desktop.config import describe, load, settings_table
 from desktop.errors import ConversaError
 from llm.errors import LLMError
 
@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec = ks.add_parser("recover", parents=[common], help="unlock with the recovery key and protect anew")
     rec.add_argument("--recovery-key-stdin", action="store_true", help="read the recovery key from stdin")
 
-    sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
+    st = sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
+    st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     return parser
 
 
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             return models_cmd.run(settings, args)
         if cmd == "keys":
             return keys_cmd.run(settings, args)
+        if cmd == "settings" and args.markdown:
+            print(settings_table())
+            return 0
         if cmd == "settings":
             current = settings.__dict__
             for s in describe():

@@ -96,6 +96,8 @@ def run_headless(settings: Settings, *, with_model: bool = True) -> int:
         print(f"conversa: {e.message}", file=sys.stderr)
         return 1
     print(f"Conversa is listening on http://{settings.host}:{settings.port}  (Ctrl+C stops it)", file=sys.stderr)
+    if _no_users(service) and sys.stdin.isatty():
+        _first_admin(service)
     if _no_users(service):
         print(
             "No user exists yet: create the first admin with\n"
@@ -111,6 +113,28 @@ def run_headless(settings: Settings, *, with_model: bool = True) -> int:
         service.shutdown()
         service.store.close()
     return 0
+
+
+def _first_admin(service: Service) -> None:
+    """First run on a terminal: create the admin right away (there is no default password)."""
+    from desktop import validation
+    from desktop.auth import hash_password
+    from desktop.errors import ConversaError
+    from desktop.store import accounts
+
+    print("First run: create the admin account (Ctrl+C to skip).", file=sys.stderr)
+    try:
+        name = validation.username(input("Admin username: ").strip())
+        pw = getpass.getpass("Password (8+ characters): ")
+        if pw != getpass.getpass("Repeat password: "):
+            print("The passwords do not match; create the admin later with `conversa users add`.", file=sys.stderr)
+            return
+        accounts.add_user(service.store, name, "admin", hash_password(validation.password(pw)))
+        print(f"Admin {name} created. Pair the extension with `conversa pair`.", file=sys.stderr)
+    except ConversaError as e:
+        print(f"Not created: {e.message}", file=sys.stderr)
+    except (KeyboardInterrupt, EOFError):
+        print(file=sys.stderr)
 
 
 def _no_users(service: Service) -> bool:

@@ -100,6 +100,15 @@ def describe() -> list[dict[str, Any]]:
     return out
 
 
+def settings_table() -> str:
+    """The README's settings table, generated so it cannot drift from the code."""
+    rows = ["| setting | environment variable | default | what it does |", "|---|---|---|---|"]
+    for s in describe():
+        default = "" if s["secret"] else (f"`{s['default']}`" if s["default"] != "" else "(empty)")
+        rows.append(f"| `{s['name']}` | `{s['env']}` | {default} | {s['help']} |")
+    return "\n".join(rows)
+
+
 def _coerce(name: str, kind: str, raw: Any) -> Any:
     try:
         if kind == "int":

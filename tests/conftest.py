@@ -78,7 +78,10 @@ class Server:
         out = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "desktop", "serve", "--port", str(self.port)],
-            stdout=out, stderr=subprocess.STDOUT, env=e, start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=e,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -105,8 +108,16 @@ class Server:
         self.proc = None
 
     def request(
-        self, method: str, path: str, body: Any = None, *, token: str | None = None, headers: dict | None = None,
-        raw: bytes | None = None, content_type: str = "application/json", timeout: float = 60,
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        headers: dict | None = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+        timeout: float = 60,
     ) -> Response:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         h = {"Host": self.host}
@@ -182,7 +193,9 @@ def server(tmp_path, model_file):
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory, model_file):
-    srv = make_server(tmp_path_factory.mktemp("srv"), model_file, conversa_header_timeout="2", conversa_body_timeout="2")
+    srv = make_server(
+        tmp_path_factory.mktemp("srv"), model_file, conversa_header_timeout="2", conversa_body_timeout="2"
+    )
     srv.start()
     yield srv
     srv.stop()

@@ -64,12 +64,16 @@ def test_capture_to_streamed_insight_and_idempotent_repost(server):
     assert server.request("PATCH", f"/api/v1/conversations/{cid}", {"status": "resolved"}, token=token).status == 200
     contact_id = conv["contact"]["id"]
     r = server.request(
-        "PATCH", f"/api/v1/contacts/{contact_id}",
-        {"stage": "won", "value": 195.41, "tags": ["vip"], "notes": "cliente fiel"}, token=token,
+        "PATCH",
+        f"/api/v1/contacts/{contact_id}",
+        {"stage": "won", "value": 195.41, "tags": ["vip"], "notes": "cliente fiel"},
+        token=token,
     )
     assert r.status == 200 and r.json()["stage"] == "won" and r.json()["notes"] == "cliente fiel"
     sid = insight["suggestions"][0]["id"]
-    assert server.request("POST", f"/api/v1/suggestions/{sid}/feedback", {"action": "inserted"}, token=token).status == 204
+    assert (
+        server.request("POST", f"/api/v1/suggestions/{sid}/feedback", {"action": "inserted"}, token=token).status == 204
+    )
     m = server.request("GET", "/api/v1/metrics", token=token).json()
     assert m["volumes"]["messages_in"] == 8 and m["volumes"]["messages_out"] == 6
     # First responses: 09:14→09:16, 09:20→09:22, 09:25→09:26, 09:31→09:32, 14:02→14:05, 14:11→14:12 (minutes).
@@ -85,11 +89,22 @@ def test_database_holds_no_plain_customer_data(server):
     r = server.request("POST", "/api/v1/captures", capture, token=token)
     cid = r.json()["conversation_id"]
     server.sse(f"/api/v1/conversations/{cid}/insights/stream", token, until="insight")
-    server.request("PATCH", f"/api/v1/contacts/{_conversation_messages(server, token, cid)['contact']['id']}",
-                   {"notes": "prefere entrega pela manhã"}, token=token)
+    server.request(
+        "PATCH",
+        f"/api/v1/contacts/{_conversation_messages(server, token, cid)['contact']['id']}",
+        {"notes": "prefere entrega pela manhã"},
+        token=token,
+    )
     needles = {m["text"] for m in capture["messages"] if m["text"]}
-    needles |= {"Mariana Costa", "Bella Casa Modas", "5511987654321", "11987654321", "prefere entrega",
-                "3A0EE42548FE686E7167", "Mariana"}
+    needles |= {
+        "Mariana Costa",
+        "Bella Casa Modas",
+        "5511987654321",
+        "11987654321",
+        "prefere entrega",
+        "3A0EE42548FE686E7167",
+        "Mariana",
+    }
     blobs = b""
     for name in ("conversa.db", "conversa.db-wal", "keys.db", "keys.db-wal", "logs/conversa.log", "server.out"):
         path = server.data_dir / name

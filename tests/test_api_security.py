@@ -18,7 +18,9 @@ from desktop.store.keys import KeyStore
 def counts(server) -> tuple[int, int, int]:
     db = sqlite3.connect(server.data_dir / "conversa.db")
     try:
-        return tuple(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("messages", "conversations", "contacts"))
+        return tuple(
+            db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("messages", "conversations", "contacts")
+        )
     finally:
         db.close()
 
@@ -40,8 +42,15 @@ def _token(server, **claims) -> str:
     keys = KeyStore.open(server.data_dir, PASSPHRASE)
     secret = keys.jwt_secret
     keys.close()
-    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "u_x", "role": "admin", "did": "d_x",
-            "exp": int(time.time()) + 600, "jti": "abc"}
+    base = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "u_x",
+        "role": "admin",
+        "did": "d_x",
+        "exp": int(time.time()) + 600,
+        "jti": "abc",
+    }
     base.update(claims)
     return jwt.encode(base, secret, algorithm="HS256")
 
@@ -63,9 +72,12 @@ BAD_CAPTURES = {
     "text too long": (_capture_with(text="a" * 10_001), "messages[0].text"),
     "bad timestamp": (_capture_with(timestamp="yesterday"), "messages[0].timestamp"),
     "501 messages": (
-        {"chat": {"id": "1@c.us", "title": "t"},
-         "messages": [{"id": f"m{i}", "direction": "in", "kind": "text", "text": "oi", "timestamp": None}
-                      for i in range(501)]},
+        {
+            "chat": {"id": "1@c.us", "title": "t"},
+            "messages": [
+                {"id": f"m{i}", "direction": "in", "kind": "text", "text": "oi", "timestamp": None} for i in range(501)
+            ],
+        },
         "messages",
     ),
 }
@@ -85,8 +97,9 @@ def test_malformed_json_and_media_type_and_size(shared_server, auth):
     before = counts(shared_server)
     err = assert_error(shared_server.request("POST", "/api/v1/captures", raw=b'{"chat": ', token=t), 400)
     assert err["code"] == "invalid_json"
-    assert_error(shared_server.request("POST", "/api/v1/captures", raw=b'{"chat": {}}', token=t,
-                                       content_type="text/plain"), 415)
+    assert_error(
+        shared_server.request("POST", "/api/v1/captures", raw=b'{"chat": {}}', token=t, content_type="text/plain"), 415
+    )
     big = b'{"pad": "' + b"a" * (2 * 1024 * 1024) + b'"}'
     assert_error(shared_server.request("POST", "/api/v1/captures", raw=big, token=t), 413)
     assert counts(shared_server) == before
@@ -98,10 +111,16 @@ def test_bad_tokens_are_401(shared_server, kind):
     tokens = {
         "none": None,
         "expired": lambda: _token(shared_server, exp=now - 5),
-        "alg_none": lambda: jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "u", "role": "admin", "did": "d",
-                                        "exp": now + 600, "jti": "x"}, None, algorithm="none"),
-        "other_key": lambda: jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "u", "role": "admin", "did": "d",
-                                         "exp": now + 600, "jti": "x"}, "another-secret-key-of-32-bytes!!", "HS256"),
+        "alg_none": lambda: jwt.encode(
+            {"iss": ISSUER, "aud": AUDIENCE, "sub": "u", "role": "admin", "did": "d", "exp": now + 600, "jti": "x"},
+            None,
+            algorithm="none",
+        ),
+        "other_key": lambda: jwt.encode(
+            {"iss": ISSUER, "aud": AUDIENCE, "sub": "u", "role": "admin", "did": "d", "exp": now + 600, "jti": "x"},
+            "another-secret-key-of-32-bytes!!",
+            "HS256",
+        ),
         "wrong_aud": lambda: _token(shared_server, aud="someone-else"),
         "garbage": lambda: "not.a.token",
     }
@@ -120,7 +139,9 @@ def test_refresh_rotation_and_reuse_revokes_device(shared_server):
     assert new["refresh_token"] != tokens["refresh_token"]
     assert shared_server.request("GET", "/api/v1/conversations", token=new["access_token"]).status == 200
     # The old one again: refused, and the device is signed out.
-    err = assert_error(shared_server.request("POST", "/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}), 401)
+    err = assert_error(
+        shared_server.request("POST", "/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}), 401
+    )
     assert err["code"] == "refresh_reused"
     assert_error(shared_server.request("POST", "/api/v1/auth/refresh", {"refresh_token": new["refresh_token"]}), 401)
     time.sleep(2.2)  # past the server's short device cache
@@ -133,7 +154,9 @@ def test_refresh_rotation_and_reuse_revokes_device(shared_server):
 def test_host_not_allowed_is_403_before_anything(shared_server, auth, host):
     before = counts(shared_server)
     h = host.format(port=shared_server.port)
-    r = shared_server.request("POST", "/api/v1/captures", fixture_capture(), token=auth["access_token"], headers={"Host": h})
+    r = shared_server.request(
+        "POST", "/api/v1/captures", fixture_capture(), token=auth["access_token"], headers={"Host": h}
+    )
     assert_error(r, 403)
     assert_error(shared_server.request("GET", "/api/v1/health", headers={"Host": h}), 403)
     assert counts(shared_server) == before
@@ -148,14 +171,20 @@ def test_missing_host_header_is_403(shared_server):
 
 @pytest.mark.parametrize(
     "origin",
-    ["https://evil.example", f"chrome-extension://{DEFAULT_EXTENSION_ID}.evil.example",
-     "http://127.0.0.1:{port}.evil.example", "chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "null"],
+    [
+        "https://evil.example",
+        f"chrome-extension://{DEFAULT_EXTENSION_ID}.evil.example",
+        "http://127.0.0.1:{port}.evil.example",
+        "chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "null",
+    ],
 )
 def test_foreign_origin_is_403(shared_server, auth, origin):
     before = counts(shared_server)
     o = origin.format(port=shared_server.port)
-    r = shared_server.request("POST", "/api/v1/captures", fixture_capture(), token=auth["access_token"],
-                              headers={"Origin": o})
+    r = shared_server.request(
+        "POST", "/api/v1/captures", fixture_capture(), token=auth["access_token"], headers={"Origin": o}
+    )
     assert_error(r, 403)
     assert "access-control-allow-origin" not in r.headers
     assert counts(shared_server) == before
@@ -171,7 +200,9 @@ def test_extension_origin_is_allowed_and_echoed_exactly(shared_server, auth):
 def test_unknown_route_and_wrong_role_shapes(shared_server, auth):
     assert_error(shared_server.request("GET", "/api/v1/nothing-here", token=auth["access_token"]), 404)
     assert_error(shared_server.request("GET", "/api/v1/conversations/c_missing", token=auth["access_token"]), 404)
-    err = assert_error(shared_server.request("GET", "/api/v1/conversations/c_missing/insights", token=auth["access_token"]), 404)
+    err = assert_error(
+        shared_server.request("GET", "/api/v1/conversations/c_missing/insights", token=auth["access_token"]), 404
+    )
     assert err["code"] == "not_found"
 
 
@@ -209,7 +240,7 @@ def test_header_and_body_deadlines_disconnect_slow_clients(shared_server):
     with socket.create_connection(("127.0.0.1", shared_server.port), timeout=15) as s:
         s.sendall(
             b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 100\r\n\r\n{\"user" % shared_server.port
+            b'Content-Length: 100\r\n\r\n{"user' % shared_server.port
         )
         t0 = time.monotonic()
         data = s.recv(4096)
@@ -222,6 +253,13 @@ def test_openapi_lists_the_contract(shared_server):
     r = shared_server.request("GET", "/api/v1/openapi.json")
     spec = r.json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/health", "/captures", "/conversations/{id}/insights/stream", "/contacts/{id}", "/metrics",
-                 "/jobs/{id}", "/auth/refresh"):
+    for path in (
+        "/health",
+        "/captures",
+        "/conversations/{id}/insights/stream",
+        "/contacts/{id}",
+        "/metrics",
+        "/jobs/{id}",
+        "/auth/refresh",
+    ):
         assert path in spec["paths"], path

@@ -10,8 +10,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # package path -> forbidden import prefixes
 RULES = {
     "llm": ["desktop", "aiohttp", "tkinter", "pystray", "sqlite_utils", "sqlite3"],
-    "desktop/store": ["aiohttp", "tkinter", "pystray", "llm", "llama_cpp", "desktop.server", "desktop.ui",
-                      "desktop.service"],
+    "desktop/store": [
+        "aiohttp",
+        "tkinter",
+        "pystray",
+        "llm",
+        "llama_cpp",
+        "desktop.server",
+        "desktop.ui",
+        "desktop.service",
+    ],
     "desktop/service.py": ["aiohttp", "tkinter", "pystray", "llama_cpp"],
     "desktop/server": ["tkinter", "pystray", "llama_cpp", "sqlite_utils", "sqlite3", "desktop.store", "llm"],
     "desktop/ui": ["desktop.store", "desktop.service", "llm", "llama_cpp", "desktop.server", "sqlite_utils"],

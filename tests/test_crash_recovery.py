@@ -15,8 +15,14 @@ def _capture(worker: int, n: int) -> dict:
     return {
         "chat": {"id": chat, "title": f"Cliente {worker}-{n}", "is_group": False, "phone": None},
         "messages": [
-            {"id": f"false_{chat}_MSG{worker}x{n}x{i}", "direction": "in" if i % 2 == 0 else "out",
-             "author": None, "timestamp": f"2026-03-10T09:{i:02d}:00", "text": f"mensagem {i}", "kind": "text"}
+            {
+                "id": f"false_{chat}_MSG{worker}x{n}x{i}",
+                "direction": "in" if i % 2 == 0 else "out",
+                "author": None,
+                "timestamp": f"2026-03-10T09:{i:02d}:00",
+                "text": f"mensagem {i}",
+                "kind": "text",
+            }
             for i in range(5)
         ],
     }

@@ -14,10 +14,22 @@ from desktop.store.keys import KEY_FILE, KeyStore, format_recovery_key, parse_re
 CAPTURE = {
     "chat": {"id": "5511900000001@c.us", "title": "Joana Lima", "is_group": False, "phone": "+5511900000001"},
     "messages": [
-        {"id": "false_5511900000001@c.us_AAA1", "direction": "in", "kind": "text", "author": "Joana Lima",
-         "timestamp": "2026-03-10T09:00:00", "text": "Oi, quanto custa?"},
-        {"id": "true_5511900000001@c.us_BBB2", "direction": "out", "kind": "text", "author": "Loja",
-         "timestamp": "2026-03-10T09:01:00", "text": "R$ 50,00"},
+        {
+            "id": "false_5511900000001@c.us_AAA1",
+            "direction": "in",
+            "kind": "text",
+            "author": "Joana Lima",
+            "timestamp": "2026-03-10T09:00:00",
+            "text": "Oi, quanto custa?",
+        },
+        {
+            "id": "true_5511900000001@c.us_BBB2",
+            "direction": "out",
+            "kind": "text",
+            "author": "Loja",
+            "timestamp": "2026-03-10T09:01:00",
+            "text": "R$ 50,00",
+        },
     ],
 }
 
@@ -129,8 +141,10 @@ def test_capture_identity_packed_and_bare_ids(tmp_path):
     store, _ = Store.open(tmp_path, "p")
     first = chats.store_capture(store, CAPTURE, "u1")
     assert (first.new_messages, first.new_incoming) == (2, 1)
-    bare = {"chat": {"id": None, "title": "Joana Lima", "is_group": False, "phone": None},
-            "messages": [dict(m, id=m["id"].rsplit("_", 1)[1]) for m in CAPTURE["messages"]]}
+    bare = {
+        "chat": {"id": None, "title": "Joana Lima", "is_group": False, "phone": None},
+        "messages": [dict(m, id=m["id"].rsplit("_", 1)[1]) for m in CAPTURE["messages"]],
+    }
     again = chats.store_capture(store, bare, "u1")
     assert again.conversation_id == first.conversation_id and again.new_messages == 0
     store.close()

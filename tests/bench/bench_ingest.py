@@ -30,11 +30,16 @@ def capture(client: int, n: int, customer: bool) -> dict:
     msgs = []
     for i in range(n, n + 20):
         incoming = customer and i == n + 19
-        msgs.append({
-            "id": f"{'false' if incoming else 'true'}_{chat}_M{i:06d}", "direction": "in" if incoming else "out",
-            "author": None, "timestamp": f"2026-03-10T{9 + i // 60 % 12:02d}:{i % 60:02d}:00",
-            "text": f"mensagem número {i} do atendimento", "kind": "text",
-        })
+        msgs.append(
+            {
+                "id": f"{'false' if incoming else 'true'}_{chat}_M{i:06d}",
+                "direction": "in" if incoming else "out",
+                "author": None,
+                "timestamp": f"2026-03-10T{9 + i // 60 % 12:02d}:{i % 60:02d}:00",
+                "text": f"mensagem número {i} do atendimento",
+                "kind": "text",
+            }
+        )
     return {"chat": {"id": chat, "title": f"Cliente {client}", "is_group": False, "phone": None}, "messages": msgs}
 
 
@@ -61,8 +66,10 @@ async def run_load(base: str, host: str, token: str, clients: int, seconds: floa
     elapsed = time.monotonic() - t0
     lat.sort()
     return {
-        "captures": len(lat), "per_second": len(lat) / elapsed,
-        "p50_ms": statistics.median(lat) * 1000, "p99_ms": lat[int(0.99 * (len(lat) - 1))] * 1000,
+        "captures": len(lat),
+        "per_second": len(lat) / elapsed,
+        "p50_ms": statistics.median(lat) * 1000,
+        "p99_ms": lat[int(0.99 * (len(lat) - 1))] * 1000,
         "statuses": statuses,
     }
 
@@ -84,12 +91,16 @@ def main() -> None:
                 r = asyncio.run(run_load(base, server.host, token, args.clients, args.seconds, customer))
                 health = server.request("GET", "/api/v1/health").json()
                 results[label] = r
-                print(f"{label:17} {r['captures']:6d} captures  {r['per_second']:7.1f}/s  "
-                      f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  statuses {r['statuses']}  "
-                      f"model {health['model']['state']}")
+                print(
+                    f"{label:17} {r['captures']:6d} captures  {r['per_second']:7.1f}/s  "
+                    f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  statuses {r['statuses']}  "
+                    f"model {health['model']['state']}"
+                )
             idle, busy = results["model idle"], results["model generating"]
-            print(f"ratio generating/idle: throughput {busy['per_second'] / idle['per_second']:.2f}, "
-                  f"p99 {busy['p99_ms'] / idle['p99_ms']:.2f}")
+            print(
+                f"ratio generating/idle: throughput {busy['per_second'] / idle['per_second']:.2f}, "
+                f"p99 {busy['p99_ms'] / idle['p99_ms']:.2f}"
+            )
             print(json.dumps({"clients": args.clients, "seconds": args.seconds, **results}))
         finally:
             server.stop()

@@ -38,14 +38,20 @@ def chat30() -> list[dict]:
     return out
 
 
-NEW = {"id": "false_new_1", "direction": "in", "author": "Mariana Costa", "timestamp": "2026-03-12T10:00:00",
-       "text": "Oi! O pedido já saiu para entrega?", "kind": "text"}
+NEW = {
+    "id": "false_new_1",
+    "direction": "in",
+    "author": "Mariana Costa",
+    "timestamp": "2026-03-12T10:00:00",
+    "text": "Oi! O pedido já saiu para entrega?",
+    "kind": "text",
+}
 
 
 def fresh_llama(path: Path):
-    from llama_cpp import Llama, LlamaRAMCache
-
     import os
+
+    from llama_cpp import Llama, LlamaRAMCache
 
     n = os.cpu_count() or 1
     llama = Llama(model_path=str(path), n_ctx=2048, n_threads=n, n_threads_batch=n, verbose=False)
@@ -72,8 +78,9 @@ def raw(llama, messages, max_tokens: int) -> tuple[float, float, int]:
     t0 = time.perf_counter()
     first = None
     n = 0
-    for _ in llama.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, stop=stop, grammar=grammar,
-                                     stream=True, repeat_penalty=1.15):
+    for _ in llama.create_completion(
+        tokens, max_tokens=max_tokens, temperature=0.0, stop=stop, grammar=grammar, stream=True, repeat_penalty=1.15
+    ):
         first = first or time.perf_counter() - t0
         n += 1
     return time.perf_counter() - t0, first or 0.0, n
@@ -87,8 +94,15 @@ def first_suggestion_over_http(model: Path) -> tuple[float, float]:
         try:
             token = server.login()["access_token"]
             msgs = chat30()
-            cap = {"chat": {"id": "5511987654321@c.us", "title": "Mariana Costa", "is_group": False,
-                            "phone": "+5511987654321"}, "messages": msgs}
+            cap = {
+                "chat": {
+                    "id": "5511987654321@c.us",
+                    "title": "Mariana Costa",
+                    "is_group": False,
+                    "phone": "+5511987654321",
+                },
+                "messages": msgs,
+            }
             cid = server.request("POST", "/api/v1/captures", cap, token=token).json()["conversation_id"]
             server.sse(f"/api/v1/conversations/{cid}/insights/stream", token, until="insight")
             marks: dict[str, float] = {}
@@ -98,8 +112,11 @@ def first_suggestion_over_http(model: Path) -> tuple[float, float]:
                 import http.client
 
                 conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
-                conn.request("GET", f"/api/v1/conversations/{cid}/insights/stream",
-                             headers={"Host": server.host, "Authorization": f"Bearer {token}"})
+                conn.request(
+                    "GET",
+                    f"/api/v1/conversations/{cid}/insights/stream",
+                    headers={"Host": server.host, "Authorization": f"Bearer {token}"},
+                )
                 resp = conn.getresponse()
                 ready.set()
                 seen_pending = False
@@ -146,19 +163,27 @@ def main() -> None:
     ct, wt = cold["timings"], warm["timings"]
     gen_cold = cold_s - ct["labels_ms"] / 1000
     gen_warm = warm_s - wt["labels_ms"] / 1000
-    print(f"30-message chat: prompt {ct['prompt_tokens']} tokens; after one new message {wt['prompt_tokens']} "
-          f"tokens, {wt['cached_tokens']} cached ({wt['prompt_tokens'] - wt['cached_tokens']} evaluated, "
-          f"{(wt['prompt_tokens'] - wt['cached_tokens']) / ct['prompt_tokens']:.1%} of cold)")
+    print(
+        f"30-message chat: prompt {ct['prompt_tokens']} tokens; after one new message {wt['prompt_tokens']} "
+        f"tokens, {wt['cached_tokens']} cached ({wt['prompt_tokens'] - wt['cached_tokens']} evaluated, "
+        f"{(wt['prompt_tokens'] - wt['cached_tokens']) / ct['prompt_tokens']:.1%} of cold)"
+    )
     print(f"{'':34}{'total s':>9}{'labels s':>10}{'suggest s':>11}{'tokens':>8}")
     print(f"{'ours, cold':34}{cold_s:9.2f}{ct['labels_ms'] / 1000:10.2f}{gen_cold:11.2f}{ct['generated_tokens']:8d}")
-    print(f"{'ours, after one new message':34}{warm_s:9.2f}{wt['labels_ms'] / 1000:10.2f}{gen_warm:11.2f}"
-          f"{wt['generated_tokens']:8d}")
+    print(
+        f"{'ours, after one new message':34}{warm_s:9.2f}{wt['labels_ms'] / 1000:10.2f}{gen_warm:11.2f}"
+        f"{wt['generated_tokens']:8d}"
+    )
     print(f"{'raw llama-cpp-python, cold':34}{raw_cold_s:9.2f}{'':10}{raw_cold_s:11.2f}{raw_cold_n:8d}")
     print(f"{'raw, after one new message':34}{raw_warm_s:9.2f}{'':10}{raw_warm_s:11.2f}{raw_warm_n:8d}")
-    print(f"overhead of our suggestion step over raw: cold {gen_cold / raw_cold_s - 1:+.1%}, "
-          f"after one new message {gen_warm / raw_warm_s - 1:+.1%}")
+    print(
+        f"overhead of our suggestion step over raw: cold {gen_cold / raw_cold_s - 1:+.1%}, "
+        f"after one new message {gen_warm / raw_warm_s - 1:+.1%}"
+    )
     first_s, insight_s = first_suggestion_over_http(model)
-    print(f"HTTP, after one new message: 202 → first suggestion text {first_s:.2f} s; → final insight {insight_s:.2f} s")
+    print(
+        f"HTTP, after one new message: 202 → first suggestion text {first_s:.2f} s; → final insight {insight_s:.2f} s"
+    )
 
 
 if __name__ == "__main__":

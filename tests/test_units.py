@@ -1,0 +1,98 @@
+"""Fast unit tests of pure pieces: settings layering, prompt/result parsing, suggestion rules, metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from desktop import metrics
+from desktop.config import ConfigError, describe, load, settings_table
+from llm import tasks
+from llm.analysis import parse_suggestions
+
+README = (__import__("pathlib").Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+
+
+def test_settings_layering_defaults_toml_env_flags(tmp_path):
+    (tmp_path / "settings.toml").write_text('port = 9000\nmodel = "x"\n')
+    s = load({"data_dir": str(tmp_path)}, env={})
+    assert (s.port, s.model, s.host) == (9000, "x", "127.0.0.1")
+    s = load({"data_dir": str(tmp_path)}, env={"CONVERSA_PORT": "9100"})
+    assert s.port == 9100
+    s = load({"data_dir": str(tmp_path), "port": 9200}, env={"CONVERSA_PORT": "9100"})
+    assert s.port == 9200
+    (tmp_path / "settings.toml").write_text('colour = "blue"\n')
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load({"data_dir": str(tmp_path)}, env={})
+
+
+def test_every_setting_has_help_and_the_readme_table_is_current():
+    assert all(s["help"] for s in describe())
+    assert settings_table() in README, "regenerate with `conversa settings --markdown`"
+
+
+def test_partial_suggestions_stream_parsing():
+    raw = '{"suggestions": ["Oi, tudo bem?", "Claro! \\"Temos\\"\\nsim", "Vou ver'
+    assert tasks.partial_suggestions(raw) == ["Oi, tudo bem?", 'Claro! "Temos"\nsim', "Vou ver"]
+    assert tasks.partial_suggestions('{"suggestions": [') == []
+    done = raw + '"], "summary": "Cliente quer saber."}'
+    assert parse_suggestions(done) == (["Oi, tudo bem?", 'Claro! "Temos"\nsim', "Vou ver"], "Cliente quer saber.")
+    assert parse_suggestions(raw) == (["Oi, tudo bem?", 'Claro! "Temos"\nsim'], "")
+
+
+def test_grammar_output_is_valid_json_for_the_schema():
+    sample = tasks.SUGGESTION_PREFIX + 'Um", "Dois", "Três"], "summary": "Resumo"}'
+    data = json.loads(sample)
+    assert set(data) == set(tasks.SUGGESTION_SCHEMA["required"]) and len(data["suggestions"]) == 3
+
+
+def test_language_detection():
+    assert tasks.detect_language(["Oi, vocês têm esse vestido no tamanho M?"]) == "pt"
+    assert tasks.detect_language(["Hi, do you have this dress in size M?"]) == "en"
+    assert tasks.detect_language([""]) == "pt"
+
+
+TURNS = [
+    tasks.Turn("in", "Oi! Quanto custa o vestido floral?"),
+    tasks.Turn("out", "Custa R$ 180,41. Segue o link https://loja.exemplo.com.br/p/1"),
+    tasks.Turn("in", "Tem desconto no Pix?"),
+]
+
+
+def test_suggestion_rules_drop_bad_candidates_and_fill_three():
+    candidates = [
+        "Oi! Quanto custa o vestido floral?",  # echo of the customer
+        "Temos 10% de desconto no Pix, veja www.promo.com",  # invented number and link
+        "Sim! O vestido custa R$ 180,41 no Pix.",  # number from the conversation: fine
+        "{suggestion1}",  # placeholder junk
+        "Hi there, how can I help you today with that?",  # wrong language
+        "Sim! O vestido custa R$ 180,41 no Pix.",  # duplicate
+    ]
+    out = tasks.finalize_suggestions(candidates, "pt", "purchase_pricing", TURNS, "Mariana Costa")
+    assert len(out) == 3 and len(set(out)) == 3
+    assert out[0] == "Sim! O vestido custa R$ 180,41 no Pix."
+    assert all("Mariana" in s or "{" not in s for s in out)
+    for s in out:
+        assert tasks.suggestion_ok(s, "pt", TURNS)
+        assert len(s) <= tasks.MAX_SUGGESTION_CHARS
+
+
+def test_quick_replies_come_first_with_variables_filled():
+    qr = [tasks.fill_variables("Oi {nome}! Nosso Pix tem 5% de desconto.", "Mariana Costa")]
+    out = tasks.finalize_suggestions([], "pt", "purchase_pricing", TURNS, "Mariana Costa", extra=qr)
+    assert out[0] == "Oi Mariana! Nosso Pix tem 5% de desconto."
+
+
+def test_first_response_times_follow_the_api_definition():
+    rows = [
+        {"conversation_id": "a", "direction": "in", "kind": "text", "ts": "2026-03-10T09:00:00"},
+        {"conversation_id": "a", "direction": "in", "kind": "text", "ts": "2026-03-10T09:05:00"},
+        {"conversation_id": "a", "direction": "out", "kind": "text", "ts": "2026-03-10T09:10:00"},
+        {"conversation_id": "a", "direction": "out", "kind": "text", "ts": "2026-03-10T09:11:00"},
+        {"conversation_id": "a", "direction": "in", "kind": "system", "ts": None},
+        {"conversation_id": "a", "direction": "in", "kind": "text", "ts": "2026-03-10T10:00:00"},
+        {"conversation_id": "a", "direction": "out", "kind": "text", "ts": "2026-03-10T10:01:00"},
+    ]
+    assert metrics.first_response_seconds(rows) == [600.0, 60.0]
+    assert metrics.percentile([1, 2, 3, 4], 50) == 2 and metrics.percentile([], 90) is None
