@@ -9,6 +9,7 @@ from desktop import __version__
 from desktop.commands import accounts as accounts_cmd
 from desktop.commands import keys as keys_cmd
 from desktop.commands import models as models_cmd
+from desktop.commands import quick_replies as quick_replies_cmd
 from desktop.config import describe, load, settings_table
 from desktop.errors import ConversaError
 from llm.errors import LLMError
@@ -75,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     rec = ks.add_parser("recover", parents=[common], help="unlock with the recovery key and protect anew")
     rec.add_argument("--recovery-key-stdin", action="store_true", help="read the recovery key from stdin")
 
+    qr = sub.add_parser("quick-replies", parents=[common], help="canned answers offered in WhatsApp Web")
+    qs = qr.add_subparsers(dest="action", metavar="ACTION", required=True)
+    imp = qs.add_parser("import", parents=[common], help="import a CSV with columns shortcut,text,intents")
+    imp.add_argument("file")
+    qs.add_parser("list", parents=[common], help="list quick replies")
+
     st = sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     return parser
@@ -107,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             return accounts_cmd.pair(settings, args)
         if cmd == "models":
             return models_cmd.run(settings, args)
+        if cmd == "quick-replies":
+            return quick_replies_cmd.run(settings, args)
         if cmd == "keys":
             return keys_cmd.run(settings, args)
         if cmd == "settings" and args.markdown:

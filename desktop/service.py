@@ -18,7 +18,7 @@ from desktop.auth import Principal
 from desktop.config import Settings
 from desktop.errors import Forbidden, InvalidInput, NotFound
 from desktop.events import Broker
-from desktop.store import chats, corrections, insights, jobs, reports
+from desktop.store import chats, corrections, insights, jobs, quick_replies, reports
 from desktop.store.database import Store
 from desktop.store.writer import Writer
 from llm.analysis import AnalysisRequest, analyze
@@ -149,6 +149,7 @@ class Service:
         adapter = reports.adapter(store)
         req = AnalysisRequest(
             messages=msgs,
+            quick_replies=quick_replies.all_replies(store),
             contact_name=None if contact["is_group"] else contact["name"],
             temperature=self.settings.temperature,
             max_tokens=self.settings.max_suggestion_tokens,
@@ -285,6 +286,26 @@ class Service:
         if not await self.db(reports.contact_visible, contact_id, principal.user_id):
             raise NotFound("contact not found")
 
+    # -- quick replies ----------------------------------------------------------------------------
+    async def quick_replies(self) -> dict[str, Any]:
+        return {"items": await self.db(quick_replies.all_replies)}
+
+    async def save_quick_reply(self, principal: Principal, body: Any, reply_id: str | None = None) -> dict:
+        _admin(principal)
+        data = validation.quick_reply(body, INTENTS, partial=reply_id is not None)
+        if reply_id:
+            current = next((q for q in await self.db(quick_replies.all_replies) if q["id"] == reply_id), None)
+            if current is None:
+                raise NotFound("quick reply not found")
+            data = {**{k: current[k] for k in ("shortcut", "text", "intents")}, **data}
+        return await self.db(
+            quick_replies.upsert, data["shortcut"], data["text"], data["intents"], principal.user_id, reply_id
+        )
+
+    async def delete_quick_reply(self, principal: Principal, reply_id: str) -> None:
+        _admin(principal)
+        await self.db(quick_replies.delete, reply_id)
+
     # -- metrics and jobs -------------------------------------------------------------------------
     async def metrics(self, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
         user = query.get("user")
@@ -306,6 +327,11 @@ class Service:
         if row["state"] in ("queued", "running"):
             await self.db(jobs.update, job_id, state="cancelled", message="cancelled")
         return await self.db(jobs.get, job_id)
+
+
+def _admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise Forbidden("only an admin can do this", code="role_not_allowed")
 
 
 def _insight_out(row: dict[str, Any]) -> dict[str, Any]:

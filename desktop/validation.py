@@ -147,3 +147,25 @@ def contact_patch(body: Any, stages: tuple[str, ...]) -> dict[str, Any]:
         else:
             raise InvalidInput(f"unknown field {key}", field=key)
     return out
+
+
+def quick_reply(body: Any, intents: tuple[str, ...], *, partial: bool = False) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidInput("body must be a JSON object", field="body")
+    out: dict[str, Any] = {}
+    if "shortcut" in body or not partial:
+        sc = body.get("shortcut")
+        if not isinstance(sc, str) or not re.fullmatch(r"[\w-]{1,32}", sc.lstrip("/")):
+            raise InvalidInput("shortcut must be 1-32 letters, digits, _ or -", field="shortcut")
+        out["shortcut"] = sc.lstrip("/").lower()
+    if "text" in body or not partial:
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > 2000:
+            raise InvalidInput("text must be 1-2000 characters", field="text")
+        out["text"] = text.strip()
+    if "intents" in body or not partial:
+        got = body.get("intents", [])
+        if not isinstance(got, list) or any(i not in intents for i in got):
+            raise InvalidInput("intents must be a list of: " + ", ".join(intents), field="intents")
+        out["intents"] = sorted(set(got))
+    return out

@@ -159,3 +159,31 @@ async def get_job(request: web.Request) -> web.Response:
 async def cancel_job(request: web.Request) -> web.Response:
     """Cancel long work."""
     return web.json_response(await request.app[SERVICE].cancel_job(principal(request), request.match_info["id"]))
+
+
+@routes.get("/api/v1/quick-replies")
+async def list_quick_replies(request: web.Request) -> web.Response:
+    """Quick replies: shortcut, text (with {nome}), intents."""
+    return web.json_response(await request.app[SERVICE].quick_replies())
+
+
+@routes.post("/api/v1/quick-replies")
+async def create_quick_reply(request: web.Request) -> web.Response:
+    """Create a quick reply (admin)."""
+    body = await read_json(request)
+    return web.json_response(await request.app[SERVICE].save_quick_reply(principal(request), body), status=201)
+
+
+@routes.patch("/api/v1/quick-replies/{id}")
+async def patch_quick_reply(request: web.Request) -> web.Response:
+    """Edit a quick reply (admin)."""
+    body = await read_json(request)
+    out = await request.app[SERVICE].save_quick_reply(principal(request), body, request.match_info["id"])
+    return web.json_response(out)
+
+
+@routes.delete("/api/v1/quick-replies/{id}")
+async def delete_quick_reply(request: web.Request) -> web.Response:
+    """Delete a quick reply (admin)."""
+    await request.app[SERVICE].delete_quick_reply(principal(request), request.match_info["id"])
+    return web.Response(status=204)

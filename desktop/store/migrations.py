@@ -162,6 +162,24 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _quick_replies(db: sqlite_utils.Database) -> None:
+    # The business's own canned answers: not customer data, so kept clear.
+    db["quick_replies"].create(
+        {
+            "id": str,
+            "shortcut": str,
+            "text": str,
+            "intents": str,
+            "created_by": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+    )
+    db["quick_replies"].create_index(["shortcut"], unique=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
+    ("0002_quick_replies", _quick_replies),
 ]
