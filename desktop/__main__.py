@@ -7,6 +7,7 @@ import sys
 
 from desktop import __version__
 from desktop.commands import accounts as accounts_cmd
+from desktop.commands import evaluate as evaluate_cmd
 from desktop.commands import keys as keys_cmd
 from desktop.commands import models as models_cmd
 from desktop.commands import quick_replies as quick_replies_cmd
@@ -76,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     rec = ks.add_parser("recover", parents=[common], help="unlock with the recovery key and protect anew")
     rec.add_argument("--recovery-key-stdin", action="store_true", help="read the recovery key from stdin")
 
+    ev = sub.add_parser("eval", parents=[common], help="measure label quality on a labelled CSV")
+    ev.add_argument("task", choices=["sentiment", "intent"])
+    ev.add_argument("file", help="CSV with id,text,label (sentiment) or mapped_label[,alt_label] (intent)")
+    ev.add_argument("--model", help="model id (default: the active model)")
+    ev.add_argument("--train", help="labelled CSV to train the team adapter on first (simulates corrections)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--predictions", help="write id,prediction for every row to this CSV")
+    ev.add_argument("--limit", type=int, help="only the first N scorable rows")
+    ev.add_argument("--no-model", action="store_true", help="lexicon only, for comparison")
+
     qr = sub.add_parser("quick-replies", parents=[common], help="canned answers offered in WhatsApp Web")
     qs = qr.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = qs.add_parser("import", parents=[common], help="import a CSV with columns shortcut,text,intents")
@@ -114,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             return accounts_cmd.pair(settings, args)
         if cmd == "models":
             return models_cmd.run(settings, args)
+        if cmd == "eval":
+            return evaluate_cmd.run(settings, args)
         if cmd == "quick-replies":
             return quick_replies_cmd.run(settings, args)
         if cmd == "keys":

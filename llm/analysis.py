@@ -116,6 +116,28 @@ def parse_suggestions(raw: str) -> tuple[list[str], str]:
         return tasks.partial_suggestions(raw)[:-1], ""
 
 
+def _customer(turns: list[tasks.Turn]) -> tuple[str, str]:
+    customer = tasks.customer_text(turns) or "\n".join(t.text for t in turns[-2:])
+    lang = tasks.detect_language([t.text for t in turns if t.direction == "in"] or [customer])
+    return customer, lang
+
+
+def label_turns(llama: Any, turns: list[tasks.Turn], adapter: Any = None, labeler: LabelFn | None = None) -> dict:
+    """Sentiment and intent of the customer's latest messages: the one path the server and
+    `conversa eval` both take."""
+    customer, lang = _customer(turns)
+    labels = (labeler or _labeler())(customer, lang, llama=llama, adapter=adapter)
+    return {**labels, "lang": lang, "text": customer}
+
+
+def turn_features(llama: Any, turns: list[tasks.Turn]) -> dict:
+    """What the label adapter learns from, for the same text `label_turns` labels."""
+    from llm.labels import features
+
+    customer, lang = _customer(turns)
+    return features(customer, lang, llama)
+
+
 def analyze(
     llama: Any,
     req: AnalysisRequest,
@@ -126,12 +148,11 @@ def analyze(
 ) -> dict[str, Any]:
     t0 = time.monotonic()
     turns = tasks.turns_from_messages(req.messages)
-    customer = tasks.customer_text(turns) or "\n".join(t.text for t in turns[-2:])
-    lang = tasks.detect_language([t.text for t in turns if t.direction == "in"] or [customer])
-    labels = (labeler or _labeler())(customer, lang, llama=llama, adapter=req.adapter)
+    labels = label_turns(llama, turns, req.adapter, labeler)
+    lang = labels["lang"]
     t_labels = time.monotonic()
     if on_labels:
-        on_labels(labels)
+        on_labels({"sentiment": labels["sentiment"], "intent": labels["intent"]})
     if cancelled():
         raise Cancelled("cancelled by a newer request")
 

@@ -1,0 +1,86 @@
+"""`conversa eval sentiment|intent FILE.csv`: quality of the labels the server would give."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import replace
+
+from desktop import evaluation
+from desktop.app import engine_settings
+from desktop.config import Settings
+from desktop.errors import InvalidInput
+from llm import catalog
+from llm.analysis import label_turns, turn_features
+from llm.engine import Engine
+from llm.tasks import Turn
+
+
+def _progress(label: str):
+    def show(done: int, total: int) -> None:
+        if done == total or done % 25 == 0:
+            tty = sys.stderr.isatty()
+            end = "\n" if done == total or not tty else ""
+            print(f"{chr(13) if tty else chr(32)}{label} {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _turns(text: str) -> list[Turn]:
+    from llm.tasks import turns_from_messages
+
+    return turns_from_messages([{"direction": "in", "kind": "text", "text": text}])
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    rows = evaluation.read_rows(args.file, args.task)
+    if args.limit:
+        rows = rows[: args.limit]
+    if not rows:
+        raise InvalidInput(f"{args.file} has no scorable rows for {args.task}")
+    engine = None
+    if not args.no_model:
+        model_id = args.model or settings.model
+        es = replace(
+            engine_settings(settings), model_path=catalog.model_path(settings.models_path, model_id), model_id=model_id
+        )
+        engine = Engine(es)
+        engine.start()
+        if not engine.wait_ready(300):
+            raise InvalidInput(engine.error.message if engine.error else "the model did not load")
+
+    def call(fn):
+        return engine.run(lambda llama, cancelled: fn(llama), timeout=600) if engine else fn(None)
+
+    try:
+        adapter = None
+        if args.train:
+            from llm.adapter import train
+
+            train_rows = evaluation.read_rows(args.train, args.task)
+            show = _progress("features")
+            examples = []
+            for i, r in enumerate(train_rows):
+                examples.append((call(lambda llama, t=r["text"]: turn_features(llama, _turns(t))), r["gold"]))
+                show(i + 1, len(train_rows))
+            adapter = {args.task: train(examples, args.task)}
+        result, preds = evaluation.evaluate(
+            rows,
+            args.task,
+            lambda text: call(lambda llama: label_turns(llama, _turns(text), adapter)),
+            _progress("eval"),
+        )
+    finally:
+        if engine:
+            engine.stop()
+    result["model"] = None if args.no_model else (args.model or settings.model)
+    result["trained_on"] = len(examples) if args.train else 0
+    if args.predictions:
+        with open(args.predictions, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "prediction"])
+            w.writerows([r["id"], p] for r, p in zip(rows, preds, strict=True))
+    print(json.dumps(result, ensure_ascii=False) if args.json else evaluation.format_report(result))
+    return 0
