@@ -106,7 +106,7 @@ def server(tmp_path_factory, model_file):
         assert out.returncode == 0, out.stderr
         return re.search(r"\b\d{4}-\d{4}\b", out.stdout).group(0)
 
-    yield {"port": port, "url": f"http://127.0.0.1:{port}", "api": api, "pair_code": pair_code, "log": data / "server.log"}
+    yield {"port": port, "url": f"http://127.0.0.1:{port}", "api": api, "pair_code": pair_code}
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(20)
@@ -177,7 +177,9 @@ window.alert = () => { window.__xss = 'alert'; };
 document.addEventListener('keydown', (e) => window.__keys.push(e.key), true);
 document.addEventListener('keypress', (e) => window.__keys.push(e.key), true);
 document.addEventListener('click', (e) => window.__clicks.push(e.target.tagName), true);
-document.addEventListener('beforeinput', (e) => { if (e.inputType === 'insertParagraph' || e.inputType === 'insertLineBreak') window.__keys.push(e.inputType); }, true);
+document.addEventListener('beforeinput', (e) => {
+  if (e.inputType === 'insertParagraph' || e.inputType === 'insertLineBreak') window.__keys.push(e.inputType);
+}, true);
 """
 
 # Replaces #main with the second chat, as WhatsApp does on a chat switch, after adding one more
@@ -186,10 +188,12 @@ SWITCH_CHAT = """
 ([html, payload]) => {
   const doc = new DOMParser().parseFromString(html, 'text/html');
   const main = doc.querySelector('#main');
-  const source = [...main.querySelectorAll('[data-id]')].find((el) => el.textContent.includes('think about it overnight'));
+  const source = [...main.querySelectorAll('[data-id]')]
+    .find((el) => el.textContent.includes('think about it overnight'));
   const row = source.closest('[role="row"]').cloneNode(true);
   row.querySelector('[data-id]').setAttribute('data-id', 'false_204857361928374@lid_3EB0E2EXSS000000000001');
-  row.querySelector('[data-pre-plain-text]').setAttribute('data-pre-plain-text', '[2:05\u202fPM, 3/14/2026] Jordan Miller: ');
+  row.querySelector('[data-pre-plain-text]')
+    .setAttribute('data-pre-plain-text', '[2:05\u202fPM, 3/14/2026] Jordan Miller: ');
   row.querySelector('span.selectable-text > span').textContent = payload;
   const rows = main.querySelectorAll('[role="row"]');
   rows[rows.length - 1].after(row);
@@ -255,7 +259,8 @@ def test_extension_end_to_end(server, browser):
     page.goto("https://web.whatsapp.com/")
     frame = panel_frame(page)
     frame.wait_for_function(
-        "() => document.querySelector('#notice-code').textContent === 'conversa serve' && !document.querySelector('#notice').hidden",
+        "() => document.querySelector('#notice-code').textContent === 'conversa serve'"
+        " && !document.querySelector('#notice').hidden",
         timeout=SHORT)
     assert "não está rodando" in frame.text_content("#notice-title")
     outgoing_before = page.locator("#main .message-out").count()
@@ -269,7 +274,8 @@ def test_extension_end_to_end(server, browser):
     assert "API 1" in options.text_content("#server-status")
     options.close()
     # Reachable now, but not paired: the panel tells how to pair.
-    frame.wait_for_function("() => document.querySelector('#notice-code').textContent === 'conversa pair'", timeout=SHORT)
+    frame.wait_for_function(
+        "() => document.querySelector('#notice-code').textContent === 'conversa pair'", timeout=SHORT)
     assert server["api"].conversation_titled("Mariana Costa") is None
 
     # 4. Popup page: pair with a one-time code from `conversa pair`.
@@ -361,6 +367,6 @@ def test_extension_end_to_end(server, browser):
     page.reload()
     page.wait_for_timeout(2000)
     assert not panel_frame(page).frame_element().is_visible()
-    viewport = page.viewport_size
-    page.mouse.click(viewport["width"] - 8, viewport["height"] / 2)  # the toggle tab on the right edge
+    width, height = page.evaluate("() => [document.documentElement.clientWidth, window.innerHeight]")
+    page.mouse.click(width - 8, height / 2)  # the toggle tab on the right edge (its shadow root is closed)
     wait_until(lambda: panel_frame(page).frame_element().is_visible(), SHORT, "the panel to show again", 0.2)

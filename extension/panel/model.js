@@ -1,0 +1,46 @@
+// Pure helpers of the side panel (no DOM, no extension APIs), unit-tested in node.
+
+export const SENTIMENTS = ['negative', 'neutral', 'positive'];
+export const INTENTS = [
+  'purchase_pricing', 'support_technical', 'complaint', 'scheduling',
+  'cancellation', 'order_status', 'greeting_smalltalk', 'other',
+];
+export const STAGES = ['lead', 'qualified', 'proposal', 'won', 'lost'];
+
+/** The last analyses as bars: {label, height (4–22 px), when}, oldest first, at most `max`. */
+export function trendBars(history, max = 12) {
+  return (history ?? [])
+    .filter((h) => h?.sentiment?.label)
+    .slice(-max)
+    .map((h) => {
+      const score = Number.isFinite(h.sentiment.score) ? Math.max(-1, Math.min(1, h.sentiment.score)) : 0;
+      return { label: h.sentiment.label, height: Math.round(4 + ((score + 1) / 2) * 18), when: h.created_at ?? '' };
+    });
+}
+
+/** Text of the customer's latest message in a conversation (for context), or null. */
+export function lastCustomerMessage(conversation) {
+  const msgs = conversation?.messages ?? [];
+  for (let i = msgs.length - 1; i >= 0; i -= 1) {
+    if (msgs[i].direction === 'in' && msgs[i].kind !== 'system' && msgs[i].text) return msgs[i].text;
+  }
+  return null;
+}
+
+/** The PATCH body for the contact card: only the fields that changed, typed for the API. */
+export function contactChanges(contact, form) {
+  const out = {};
+  const name = form.name.trim();
+  if (name && name !== (contact.name ?? '')) out.name = name;
+  if (form.stage && form.stage !== contact.stage) out.stage = form.stage;
+  const raw = String(form.value ?? '').trim().replace(',', '.');
+  const value = raw === '' ? null : Number(raw);
+  if (value === null || (Number.isFinite(value) && value >= 0)) {
+    if (value !== (contact.value ?? null)) out.value = value;
+  }
+  const tags = [...new Set(String(form.tags ?? '').split(',').map((s) => s.trim()).filter(Boolean))].map((s) => s.slice(0, 50));
+  const before = [...(contact.tags ?? [])].sort().join('\u0000');
+  if ([...tags].sort().join('\u0000') !== before) out.tags = tags;
+  if ((form.notes ?? '') !== (contact.notes ?? '')) out.notes = form.notes;
+  return out;
+}
