@@ -21,7 +21,8 @@ from desktop.events import Broker
 from desktop.store import chats, corrections, insights, jobs, quick_replies, reports
 from desktop.store.database import Store
 from desktop.store.writer import Writer
-from llm.analysis import AnalysisRequest, analyze
+from llm import tasks
+from llm.analysis import AnalysisRequest, analyze, customer_and_lang, turn_features
 from llm.engine import Engine
 from llm.errors import LLMError
 from llm.tasks import INTENTS, SENTIMENTS
@@ -41,6 +42,10 @@ class Service:
         # conversation id -> (insight id being produced, the engine job producing it)
         self._pending: dict[str, tuple[str, Any]] = {}
         self._labeler: Callable[..., dict] | None = None
+        self._adapters: dict[str, Any] = {}
+        self._training: asyncio.Future | None = None
+        self._retrain_again = False
+        self._tasks: set[asyncio.Future] = set()
 
     # -- plumbing ------------------------------------------------------------------------
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -52,6 +57,10 @@ class Service:
 
     async def startup(self) -> None:
         self.bind_loop(asyncio.get_running_loop())
+        from llm.adapter import Adapter
+
+        for task, blob in (await self.db(corrections.load_adapters)).items():
+            self._adapters[task] = Adapter.from_bytes(blob)
         n = await self.db(insights.mark_abandoned)
         await self.db(jobs.fail_interrupted)
         if n:
@@ -146,7 +155,7 @@ class Service:
         row = chats.conversation_row(store, conversation_id)
         msgs = chats.messages(store, conversation_id, row["kid"], limit=60)
         contact = chats.contact(store, row["contact_id"])
-        adapter = reports.adapter(store)
+        adapter = dict(self._adapters) or None
         req = AnalysisRequest(
             messages=msgs,
             quick_replies=quick_replies.all_replies(store),
@@ -251,18 +260,87 @@ class Service:
         await self.db(insights.add_feedback, suggestion_id, principal.user_id, action)
 
     async def correct_labels(self, principal: Principal, conversation_id: str, body: Any) -> None:
+        """Store a correction, compute what the adapter learns from, and retrain in the background."""
         row = await self._conversation(principal, conversation_id)
         if not isinstance(body, dict) or not ({"sentiment", "intent"} & body.keys()):
             raise InvalidInput("give sentiment and/or intent", field="body")
         for task, allowed in (("sentiment", SENTIMENTS), ("intent", INTENTS)):
             if task in body and body[task] not in allowed:
                 raise InvalidInput(f"{task} must be one of " + ", ".join(allowed), field=task)
-        await self.db(
-            corrections.add, row, principal.user_id, {k: body[k] for k in ("sentiment", "intent") if k in body}
-        )
+        labels = {k: body[k] for k in ("sentiment", "intent") if k in body}
+        msgs = await self.db(chats.messages, conversation_id, row["kid"], 60)
+        turns = tasks.turns_from_messages(msgs)
+        if not any(t.direction == "in" for t in turns):
+            raise InvalidInput("this conversation has no customer message to learn from", field="body")
+        text, lang = customer_and_lang(turns)
+        ids = await self.db(corrections.add, row, principal.user_id, labels, text, lang)
+        # Features need the model, which may be busy: the correction is stored now, learnt from soon.
+        self._background(self._learn(ids, row["kid"], turns))
+
+    async def _learn(self, ids: list[str], kid: str, turns: list) -> None:
+        if self.engine and self.engine.state == "ready":
+            job = self.engine.submit(f"features-{ids[0]}", lambda llama, cancelled: turn_features(llama, turns))
+            feats = await asyncio.wrap_future(job.future)
+        else:
+            feats = turn_features(None, turns)
+        await self.db(corrections.set_features, ids, kid, feats)
+        self.retrain()
+
+    def _background(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception():
+            log.error("background task failed: %s", type(task.exception()).__name__)
+
+    def retrain(self) -> None:
+        """Retrain the adapters from every correction; a request while training runs it once more after."""
+        if self._training:
+            self._retrain_again = True
+            return
+        self._training = asyncio.ensure_future(self._retrain())
+
+    async def _retrain(self) -> None:
+        from llm.adapter import train
+
+        try:
+            while True:
+                self._retrain_again = False
+                job = await self.db(jobs.create, "retrain", None, 2, "training the label adapter")
+                await self.db(jobs.update, job, state="running")
+                examples = await self.db(corrections.training_examples)
+                t0 = time.monotonic()
+                trained = {}
+                for task, ex in examples.items():
+                    if len({label for _, label in ex}) >= 1 and ex:
+                        trained[task] = await asyncio.to_thread(train, ex, task)
+                        await self.db(corrections.save_adapter, task, trained[task].to_bytes(), len(ex))
+                self._adapters = {**self._adapters, **trained}
+                secs = time.monotonic() - t0
+                counts = {t: len(e) for t, e in examples.items()}
+                await self.db(
+                    jobs.update,
+                    job,
+                    state="done",
+                    done=2,
+                    message=f"trained in {secs:.1f}s",
+                    result={"examples": counts, "seconds": secs},
+                )
+                log.info("adapters retrained in %.1fs on %s", secs, counts)
+                if not self._retrain_again:
+                    return
+        except Exception:  # noqa: BLE001 - a failed retrain keeps the previous adapters
+            log.exception("adapter retraining failed")
+        finally:
+            self._training = None
 
     async def adapter_status(self) -> dict[str, Any]:
-        return await self.db(corrections.status)
+        st = await self.db(corrections.status)
+        state = "training" if self._training else ("ready" if self._adapters else "none")
+        return {"state": state, **st}
 
     # -- contacts ---------------------------------------------------------------------------------
     async def list_contacts(self, principal: Principal) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import json
 import math
 
 from .label_features import HASH_DIM
-from .lexicon_match import INTENTS, SENTIMENTS, lexicon_features
+from .lexicon_match import INTENTS, LEXICON_FEATURE_NAMES, SENTIMENTS, lexicon_features
 
 PRIOR_EXAMPLES = 20
 FORMAT = 1
@@ -57,6 +57,7 @@ def _hashed(feats: dict, scale: float):
 
 class Adapter:
     HASH_SCALE = 3.0
+    MODEL_SCALE = 0.3   # the model's logit vector is wide and noisy: weight it down
 
     def __init__(self, task, labels, mu, sd, W, b, n_examples, with_model, dense_dim):
         self.task, self.labels = task, list(labels)
@@ -116,7 +117,7 @@ class Adapter:
                        meta["with_model"], meta["dense_dim"])
 
 
-def train(examples, task: str, l2: float = 3.0, steps: int = 300) -> Adapter:
+def train(examples, task: str, l2: float = 10.0, steps: int = 300) -> Adapter:
     """Fit on ``[(features, label), ...]``; ``task`` is "sentiment" or "intent"."""
     import numpy as np
     if task not in ("sentiment", "intent"):
@@ -141,6 +142,10 @@ def train(examples, task: str, l2: float = 3.0, steps: int = 300) -> Adapter:
         n = len(rows[i][0])
         dense[i, n:] = mu[n:]
     sd = dense.std(0) + 1e-3
+    k_labels = len(allowed)
+    vec_start = len(LEXICON_FEATURE_NAMES) + 2 * k_labels   # lex | base | zero-shot | vec
+    if with_model and dim > vec_start:
+        sd[vec_start:dim - 1] /= Adapter.MODEL_SCALE          # shrink the 768 logit dims
     X = np.hstack([(dense - mu) / sd,
                    np.vstack([_hashed(f, Adapter.HASH_SCALE) for f, _ in examples])]
                   ).astype(np.float32)  # float32: half the memory traffic per step

@@ -116,7 +116,7 @@ def parse_suggestions(raw: str) -> tuple[list[str], str]:
         return tasks.partial_suggestions(raw)[:-1], ""
 
 
-def _customer(turns: list[tasks.Turn]) -> tuple[str, str]:
+def customer_and_lang(turns: list[tasks.Turn]) -> tuple[str, str]:
     customer = tasks.customer_text(turns) or "\n".join(t.text for t in turns[-2:])
     lang = tasks.detect_language([t.text for t in turns if t.direction == "in"] or [customer])
     return customer, lang
@@ -125,7 +125,7 @@ def _customer(turns: list[tasks.Turn]) -> tuple[str, str]:
 def label_turns(llama: Any, turns: list[tasks.Turn], adapter: Any = None, labeler: LabelFn | None = None) -> dict:
     """Sentiment and intent of the customer's latest messages: the one path the server and
     `conversa eval` both take."""
-    customer, lang = _customer(turns)
+    customer, lang = customer_and_lang(turns)
     labels = (labeler or _labeler())(customer, lang, llama=llama, adapter=adapter)
     return {**labels, "lang": lang, "text": customer}
 
@@ -134,7 +134,7 @@ def turn_features(llama: Any, turns: list[tasks.Turn]) -> dict:
     """What the label adapter learns from, for the same text `label_turns` labels."""
     from llm.labels import features
 
-    customer, lang = _customer(turns)
+    customer, lang = customer_and_lang(turns)
     return features(customer, lang, llama)
 
 

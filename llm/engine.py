@@ -48,6 +48,12 @@ class Job:
         return self.cancel_event.is_set()
 
 
+def _fail(fut: Future, exc: BaseException) -> None:
+    """A waiter may have given up (cancelled its future); that is not an error here."""
+    if not fut.done():
+        fut.set_exception(exc)
+
+
 def _lower_priority() -> None:
     """Let ingestion and the UI win the CPU over generation. On Linux niceness is per thread and
     llama.cpp's worker threads inherit it from this one; elsewhere this is a no-op."""
@@ -85,7 +91,7 @@ class Engine:
         with self._cv:
             self._stop = True
             for job in self._queue.values():
-                job.future.set_exception(Cancelled("engine stopped"))
+                _fail(job.future, Cancelled("engine stopped"))
             self._queue.clear()
             if self._running:
                 self._running.cancel_event.set()
@@ -113,16 +119,16 @@ class Engine:
         job = Job(key, fn)
         with self._cv:
             if self.state == "unavailable" or self._stop:
-                job.future.set_exception(self.error or ModelMissing("no model is loaded"))
+                _fail(job.future, self.error or ModelMissing("no model is loaded"))
                 return job
             old = self._queue.pop(key, None)
             if old:
-                old.future.set_exception(Cancelled("replaced by a newer request"))
+                _fail(old.future, Cancelled("replaced by a newer request"))
             if self._running and self._running.key == key:
                 self._running.cancel_event.set()
             while len(self._queue) >= self.settings.queue_size:
                 _, dropped = self._queue.popitem(last=False)
-                dropped.future.set_exception(Cancelled("dropped: too many analyses waiting"))
+                _fail(dropped.future, Cancelled("dropped: too many analyses waiting"))
             self._queue[key] = job
             self._cv.notify()
         return job
@@ -184,7 +190,7 @@ class Engine:
                 pending = list(self._queue.values())
                 self._queue.clear()
             for job in pending:
-                job.future.set_exception(e)
+                _fail(job.future, e)
             self._set_state("unavailable")
             return
         self._set_state("ready")
@@ -202,12 +208,13 @@ class Engine:
                 result = job.fn(self._llama, job.cancelled)
                 if job.cancelled():
                     raise Cancelled("cancelled by a newer request")
-                job.future.set_result(result)
+                if not job.future.done():
+                    job.future.set_result(result)
             except LLMError as e:
-                job.future.set_exception(e)
+                _fail(job.future, e)
             except Exception as e:  # noqa: BLE001 - report, keep the thread alive
                 log.exception("inference job failed")
-                job.future.set_exception(GenerationFailed(f"generation failed: {type(e).__name__}"))
+                _fail(job.future, GenerationFailed(f"generation failed: {type(e).__name__}"))
             finally:
                 with self._cv:
                     self._running = None

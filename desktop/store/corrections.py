@@ -1,25 +1,19 @@
-"""Label corrections from attendants: the text they judged (encrypted) and the clear label."""
+"""Label corrections from attendants (text and features encrypted with the contact's key,
+label clear) and the adapters trained from them (encrypted with the general key)."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
-from desktop.store import chats
 from desktop.store.database import Store, new_id
+from desktop.store.errors import KeyMissing
 
 
-def add(store: Store, conv_row: dict[str, Any], user_id: str, labels: dict[str, str]) -> list[str]:
-    msgs = chats.messages(store, conv_row["id"], conv_row["kid"], limit=20)
-    recent: list[str] = []
-    for m in reversed(msgs):
-        if m["direction"] == "in" and m["text"]:
-            recent.append(m["text"])
-            if len(recent) >= 3:
-                break
-        elif recent:
-            break
-    text = "\n".join(reversed(recent))
+def add(
+    store: Store, conv_row: dict[str, Any], user_id: str, labels: dict[str, str], text: str, lang: str
+) -> list[str]:
     ids = []
     now = time.time()
     with store.transaction():
@@ -34,7 +28,7 @@ def add(store: Store, conv_row: dict[str, Any], user_id: str, labels: dict[str, 
                     user_id,
                     task,
                     label,
-                    None,
+                    lang,
                     store.seal(conv_row["kid"], "label_corrections", "text", cid, text),
                     None,
                     now,
@@ -44,6 +38,47 @@ def add(store: Store, conv_row: dict[str, Any], user_id: str, labels: dict[str, 
     return ids
 
 
+def set_features(store: Store, ids: list[str], kid: str, feats: dict) -> None:
+    raw = json.dumps(feats)
+    for cid in ids:
+        store.conn.execute(
+            "UPDATE label_corrections SET features=? WHERE id=?",
+            (store.seal(kid, "label_corrections", "features", cid, raw), cid),
+        )
+
+
+def training_examples(store: Store) -> dict[str, list[tuple[dict, str]]]:
+    """Every correction with features whose contact still exists (erased ones are gone)."""
+    out: dict[str, list[tuple[dict, str]]] = {"sentiment": [], "intent": []}
+    for r in store.q("SELECT id, task, label, features FROM label_corrections WHERE features IS NOT NULL"):
+        try:
+            feats = store.unseal_json(r["features"], "label_corrections", "features", r["id"])
+        except KeyMissing:
+            continue
+        out[r["task"]].append((feats, r["label"]))
+    return out
+
+
+def save_adapter(store: Store, task: str, blob: bytes, examples: int) -> None:
+    sealed = store.seal(None, "adapters", "blob", task, blob.hex())
+    store.conn.execute(
+        "INSERT INTO adapters(task, blob, examples, trained_at) VALUES (?,?,?,?) ON CONFLICT(task) DO UPDATE SET "
+        "blob=excluded.blob, examples=excluded.examples, trained_at=excluded.trained_at",
+        (task, sealed, examples, time.time()),
+    )
+
+
+def load_adapters(store: Store) -> dict[str, bytes]:
+    return {
+        r["task"]: bytes.fromhex(store.unseal(r["blob"], "adapters", "blob", r["task"]))
+        for r in store.q("SELECT task, blob FROM adapters")
+    }
+
+
 def status(store: Store) -> dict[str, Any]:
-    row = store.q1("SELECT count(*) AS n FROM label_corrections")
-    return {"state": "none", "corrections": row["n"]}
+    n = store.q1("SELECT count(*) AS n FROM label_corrections")["n"]
+    rows = store.q("SELECT task, examples, trained_at FROM adapters")
+    return {
+        "corrections": n,
+        "adapters": {r["task"]: {"examples": r["examples"], "trained_at": r["trained_at"]} for r in rows},
+    }

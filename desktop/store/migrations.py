@@ -179,7 +179,13 @@ def _quick_replies(db: sqlite_utils.Database) -> None:
     db["quick_replies"].create_index(["shortcut"], unique=True)
 
 
+def _adapters(db: sqlite_utils.Database) -> None:
+    # The team's trained label adapters (weights learned from customer texts: encrypted).
+    db["adapters"].create({"task": str, "blob": bytes, "examples": int, "trained_at": float}, pk="task")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
+    ("0003_adapters", _adapters),
 ]

@@ -133,8 +133,3 @@ def metric_rows(store: Store, owner: str | None) -> dict[str, list[dict[str, Any
         params,
     )
     return {"conversations": convs, "messages": msgs, "labels": labels, "contacts": contacts_rows}
-
-
-def adapter(store: Store) -> Any:
-    """The team's trained label adapter, once one exists (see the quality issue)."""
-    return None

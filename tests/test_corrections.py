@@ -1,0 +1,72 @@
+"""Label corrections round-trip through the API, retrain the adapter, and change a later prediction."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import make_server
+
+PARTS = ["o parafuso da prateleira", "a prateleira azul", "o parafuso da estante", "a dobradiça da prateleira"]
+FAULTS = ["veio torto", "soltou", "está frouxo", "quebrou na montagem", "não encaixa", "ficou bambo"]
+THANKS = ["obrigado pela atenção de hoje", "valeu pelo retorno rápido", "agradeço a paciência",
+          "obrigada pelas informações", "muito obrigado pela ajuda", "valeu, até mais"]
+PROBE = "o parafuso da prateleira azul soltou de novo"
+
+
+def _chat(name: str, texts: list[str]) -> list[dict]:
+    msgs = []
+    for i, text in enumerate(texts):
+        msgs.append({"id": f"false_{name}@c.us_IN{i}", "direction": "in", "author": name,
+                     "timestamp": f"2026-03-10T10:{i:02d}:00", "text": text, "kind": "text"})
+        msgs.append({"id": f"true_{name}@c.us_OUT{i}", "direction": "out", "author": "Loja",
+                     "timestamp": f"2026-03-10T10:{i:02d}:30", "text": "Certo, vou verificar.", "kind": "text"})
+    return msgs
+
+
+def _capture(name, messages):
+    return {"chat": {"id": f"{name}@c.us", "title": name, "is_group": False, "phone": None}, "messages": messages}
+
+
+def _intent_of(server, token, name, text) -> str:
+    r = server.request("POST", "/api/v1/captures", _capture(name, _chat(name, [text])[:1]), token=token)
+    cid = r.json()["conversation_id"]
+    events = server.sse(f"/api/v1/conversations/{cid}/insights/stream", token, until="insight")
+    assert events[-1][0] == "insight" and events[-1][1]["state"] == "ready", events[-3:]
+    return events[-1][1]["intent"]["label"]
+
+
+def test_corrections_retrain_and_change_a_later_prediction(tmp_path, model_file):
+    server = make_server(tmp_path, model_file)
+    server.start()
+    try:
+        token = server.login()["access_token"]
+        before = _intent_of(server, token, "551100000001", PROBE)
+        assert before != "support_technical"
+
+        groups = [
+            ("551100000002", [f"{p} {f}" for p in PARTS for f in FAULTS][:12], "support_technical"),
+            ("551100000003", THANKS * 2, "other"),
+        ]
+        for name, texts, label in groups:
+            msgs = _chat(name, texts)
+            for i in range(len(texts)):
+                r = server.request("POST", "/api/v1/captures", _capture(name, msgs[: 2 * i + 1]), token=token)
+                assert r.status == 202
+                cid = r.json()["conversation_id"]
+                r = server.request("POST", f"/api/v1/conversations/{cid}/labels", {"intent": label}, token=token)
+                assert r.status == 204, r.body
+        bad = server.request("POST", f"/api/v1/conversations/{cid}/labels", {"intent": "astrology"}, token=token)
+        assert bad.status == 400
+
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            adapter = server.request("GET", "/api/v1/health").json()["adapter"]
+            if adapter["state"] == "ready" and adapter["adapters"].get("intent", {}).get("examples") == 24:
+                break
+            time.sleep(0.5)
+        assert adapter["corrections"] == 24 and adapter["adapters"]["intent"]["examples"] == 24, adapter
+
+        after = _intent_of(server, token, "551100000004", PROBE)
+        assert after == "support_technical", (before, after)
+    finally:
+        server.stop()
