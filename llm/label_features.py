@@ -10,6 +10,7 @@ trained adapter, and the log-probabilities of a few answer words are a zero-shot
 ``features(text, lang, llama)`` returns a JSON-serialisable dict that is stored with a
 correction; the adapter trains on it later without the model.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,38 +20,44 @@ from .lexicon_match import lexicon_features, normalise
 
 FEATURE_VERSION = 1
 HASH_DIM = 2048
-LOGIT_STRIDE = 64           # 49152 / 64 = 768 logits per question (SmolLM2 vocabulary)
-MAX_TEXT_TOKENS = 160       # keep the newest part of long texts: bounded latency
+LOGIT_STRIDE = 64  # 49152 / 64 = 768 logits per question (SmolLM2 vocabulary)
+MAX_TEXT_TOKENS = 160  # keep the newest part of long texts: bounded latency
 
-_PREFIX = ("<|im_start|>system\nYou read a customer's message to a shop.<|im_end|>\n"
-           "<|im_start|>user\nSay how the customer feels (happy, unhappy or neutral) and "
-           "what the message is about (buying, a technical problem, a complaint, booking, "
-           "cancelling, delivery status, greeting, or other).\n\nMessage:\n")
+_PREFIX = (
+    "<|im_start|>system\nYou read a customer's message to a shop.<|im_end|>\n"
+    "<|im_start|>user\nSay how the customer feels (happy, unhappy or neutral) and "
+    "what the message is about (buying, a technical problem, a complaint, booking, "
+    "cancelling, delivery status, greeting, or other).\n\nMessage:\n"
+)
 _ANSWER = "<|im_end|>\n<|im_start|>assistant\n"
 _SENT_Q = _ANSWER + "Feeling:"
 _INTENT_Q = _ANSWER + "Topic:"
 # First tokens of answer words: zero-shot log-probabilities (also adapter features).
-SENT_WORDS = {"positive": [" happy", " satisfied", " pleased"],
-              "negative": [" unhappy", " angry", " disappointed", " upset"],
-              "neutral": [" neutral", " asking", " curious"]}
-INTENT_WORDS = {"purchase_pricing": [" buying", " price", " purchase"],
-                "support_technical": [" technical", " fixing", " troubleshooting"],
-                "complaint": [" complaint", " complaining", " complaints"],
-                "scheduling": [" booking", " scheduling", " appointment"],
-                "cancellation": [" cancel", " cancellation", " refund"],
-                "order_status": [" delivery", " shipping", " tracking"],
-                "greeting_smalltalk": [" greeting", " greetings", " hello"],
-                "other": [" other", " product", " something"]}
+SENT_WORDS = {
+    "positive": [" happy", " satisfied", " pleased"],
+    "negative": [" unhappy", " angry", " disappointed", " upset"],
+    "neutral": [" neutral", " asking", " curious"],
+}
+INTENT_WORDS = {
+    "purchase_pricing": [" buying", " price", " purchase"],
+    "support_technical": [" technical", " fixing", " troubleshooting"],
+    "complaint": [" complaint", " complaining", " complaints"],
+    "scheduling": [" booking", " scheduling", " appointment"],
+    "cancellation": [" cancel", " cancellation", " refund"],
+    "order_status": [" delivery", " shipping", " tracking"],
+    "greeting_smalltalk": [" greeting", " greetings", " hello"],
+    "other": [" other", " product", " something"],
+}
 
 
 def hashed_ngrams(text: str) -> tuple[list[int], list[float]]:
     """Word uni/bigrams and in-word char 4-grams, hashed (crc32) and L2-normalised."""
     words = normalise(text).split()
     grams = ["w:" + w for w in words]
-    grams += ["b:" + a + "_" + b for a, b in zip(words, words[1:])]
+    grams += ["b:" + a + "_" + b for a, b in zip(words, words[1:], strict=False)]
     for w in words:
         padded = "<" + w + ">"
-        grams += ["c:" + padded[i:i + 4] for i in range(max(1, len(padded) - 3))]
+        grams += ["c:" + padded[i : i + 4] for i in range(max(1, len(padded) - 3))]
     counts: dict[int, float] = {}
     for g in grams:
         h = zlib.crc32(g.encode())
@@ -84,6 +91,7 @@ class _ModelPass:
     def _eval_from_common_prefix(self, tokens):
         import llama_cpp
         import numpy as np
+
         llama = self.llama
         n, limit = 0, min(llama.n_tokens, len(tokens) - 1)
         ids = llama.input_ids
@@ -104,15 +112,14 @@ class _ModelPass:
 
     def _run(self, text: str) -> dict:
         import numpy as np
+
         body = self.llama.tokenize(text.strip().encode(), add_bos=False)[-MAX_TEXT_TOKENS:]
         out = {}
-        for name, question, table in (("sent", self.sent_q, self.sent_ids),
-                                      ("intent", self.intent_q, self.intent_ids)):
+        for name, question, table in (("sent", self.sent_q, self.sent_ids), ("intent", self.intent_q, self.intent_ids)):
             logits = self._eval_from_common_prefix(self.prefix + body + question)
             top = logits.max()
             logprobs = logits - top - math.log(np.exp(logits - top).sum())
-            out[name + "_zero"] = {label: float(np.logaddexp.reduce(logprobs[ids]))
-                                   for label, ids in table.items()}
+            out[name + "_zero"] = {label: float(np.logaddexp.reduce(logprobs[ids])) for label, ids in table.items()}
             sub = logits[::LOGIT_STRIDE]
             out[name + "_vec"] = [round(float(v), 3) for v in (sub - sub.mean())]
         return out
@@ -133,8 +140,7 @@ def features(text: str, lang: str, llama=None) -> dict:
     """Everything the adapter needs, computed once (when a correction is stored)."""
     lang = "pt" if lang == "pt" else "en"
     idx, val = hashed_ngrams(text)
-    feats = {"v": FEATURE_VERSION, "lang": lang, "lex": lexicon_features(text, lang),
-             "hash": [idx, val], "model": None}
+    feats = {"v": FEATURE_VERSION, "lang": lang, "lex": lexicon_features(text, lang), "hash": [idx, val], "model": None}
     if llama is not None:
         feats["model"] = model_pass(llama, text)
     return feats

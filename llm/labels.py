@@ -6,6 +6,7 @@ model is given, with the model's calibrated zero-shot log-probabilities of answe
 ``adapter`` (``llm.adapter``) learned from the team's corrections, its probabilities are
 blended in. Without a model everything runs on the lexicon (pure Python).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,7 @@ def _with_zero_shot(probs: dict[str, float], feats: dict, key: str, task: str):
     if not model or weight <= 0:
         return probs
     zero, calib = model[key], model.get("calib", {}).get(key, {})
-    logp = {l: math.log(probs[l] + 1e-9) + weight * (zero[l] - calib.get(l, 0.0))
-            for l in probs}
+    logp = {l: math.log(probs[l] + 1e-9) + weight * (zero[l] - calib.get(l, 0.0)) for l in probs}
     top = max(logp.values())
     e = {l: math.exp(v - top) for l, v in logp.items()}
     s = sum(e.values())
@@ -71,8 +71,10 @@ def predict_from_features(feats: dict, adapter=None) -> dict:
     s_label = max(sent, key=sent.get)
     i_label = max(intent, key=intent.get)
     score = max(-1.0, min(1.0, sent["positive"] - sent["negative"]))
-    return {"sentiment": {"label": s_label, "score": round(score, 3)},
-            "intent": {"label": i_label, "confidence": round(intent[i_label], 3)}}
+    return {
+        "sentiment": {"label": s_label, "score": round(score, 3)},
+        "intent": {"label": i_label, "confidence": round(intent[i_label], 3)},
+    }
 
 
 def predict_labels(text: str, lang: str, llama=None, adapter=None) -> dict:

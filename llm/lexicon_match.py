@@ -3,6 +3,7 @@
 Pure stdlib. ``lexicon_features(text, lang)`` returns the fixed-length vector (names in
 ``LEXICON_FEATURE_NAMES``) that both the out-of-the-box rules and the trained adapter use.
 """
+
 from __future__ import annotations
 
 import functools
@@ -12,14 +13,21 @@ import unicodedata
 
 from . import lexicon_en, lexicon_pt
 
-INTENTS = ("purchase_pricing", "support_technical", "complaint", "scheduling",
-           "cancellation", "order_status", "greeting_smalltalk", "other")
+INTENTS = (
+    "purchase_pricing",
+    "support_technical",
+    "complaint",
+    "scheduling",
+    "cancellation",
+    "order_status",
+    "greeting_smalltalk",
+    "other",
+)
 SENTIMENTS = ("negative", "neutral", "positive")
 
-LEXICON_FEATURE_NAMES = (
-    ["pos", "neg", "mixed", "n_pos", "n_neg", "negated", "log_words", "question", "short"]
-    + ["int_" + name for name in INTENTS[:-1]]
-)
+LEXICON_FEATURE_NAMES = ["pos", "neg", "mixed", "n_pos", "n_neg", "negated", "log_words", "question", "short"] + [
+    "int_" + name for name in INTENTS[:-1]
+]
 
 _WORD = re.compile(r"[a-z0-9]+|[?!]|:\)|:-\)|:\(")
 
@@ -96,13 +104,44 @@ def lexicon_features(text: str, lang: str) -> list[float]:
     for name in INTENTS[:-1]:
         intents.append(sum(w for *_rest, w in lex["intent"][name].find(norm)))
     question = 1.0 if ("?" in words or (words and words[0] in _QUESTION_WORDS)) else 0.0
-    return [pos, neg, mixed, float(n_pos), float(n_neg), float(negated),
-            math.log1p(len(words)), question, 1.0 if len(words) <= 4 else 0.0] + intents
+    return [
+        pos,
+        neg,
+        mixed,
+        float(n_pos),
+        float(n_neg),
+        float(negated),
+        math.log1p(len(words)),
+        question,
+        1.0 if len(words) <= 4 else 0.0,
+    ] + intents
 
 
-_QUESTION_WORDS = {"quanto", "quando", "qual", "como", "onde", "cade", "voces", "vcs", "tem",
-                   "how", "what", "when", "where", "can", "could", "do", "does", "is", "will",
-                   "why", "which", "are", "would"}
+_QUESTION_WORDS = {
+    "quanto",
+    "quando",
+    "qual",
+    "como",
+    "onde",
+    "cade",
+    "voces",
+    "vcs",
+    "tem",
+    "how",
+    "what",
+    "when",
+    "where",
+    "can",
+    "could",
+    "do",
+    "does",
+    "is",
+    "will",
+    "why",
+    "which",
+    "are",
+    "would",
+}
 
 
 def rule_sentiment(f: list[float]) -> dict[str, float]:
@@ -120,7 +159,7 @@ def rule_sentiment(f: list[float]) -> dict[str, float]:
 
 def rule_intent(f: list[float], sentiment: dict[str, float]) -> dict[str, float]:
     """Keyword scores, plus: an unhappy text with no clearer reason is a complaint."""
-    scores = dict(zip(INTENTS[:-1], f[9:16]))
+    scores = dict(zip(INTENTS[:-1], f[9:16], strict=False))
     words = math.expm1(f[6])
     if words > 8:  # a greeting inside a long message is not what the message is about
         scores["greeting_smalltalk"] *= 0.3

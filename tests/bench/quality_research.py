@@ -10,12 +10,12 @@ JSONL file (``--cache``) so re-runs only recompute the cheap parts. Not a timed 
 Intent scoring: ``mapped_label`` is gold, a prediction equal to ``alt_label`` counts as
 correct, rows with empty ``mapped_label`` are skipped, macro-F1 over labels in mapped_label.
 """
+
 from __future__ import annotations
 
 import argparse
 import csv
 import json
-import math
 import os
 import random
 import sys
@@ -25,14 +25,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from llm import adapter as adapter_mod  # noqa: E402
-from llm.label_features import features as compute_features, hashed_ngrams  # noqa: E402
+from llm.label_features import features as compute_features  # noqa: E402
+from llm.label_features import hashed_ngrams  # noqa: E402
 from llm.labels import predict_from_features, predict_labels  # noqa: E402
-from llm.lexicon_match import INTENTS, SENTIMENTS, lexicon_features  # noqa: E402
+from llm.lexicon_match import SENTIMENTS, lexicon_features  # noqa: E402
 
 EVAL = os.path.join(os.path.dirname(ROOT), "shared", "eval")
 SEEDS = os.path.join(ROOT, "llm", "data")
-DEFAULT_MODEL = os.path.join(os.path.dirname(ROOT), "models-scratch",
-                             "SmolLM2-135M-Instruct.Q4_1.gguf")
+DEFAULT_MODEL = os.path.join(os.path.dirname(ROOT), "models-scratch", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 # -- data ------------------------------------------------------------------------------
@@ -72,9 +72,9 @@ def subset(rows, limit, key):
 def macro_f1(gold, pred, labels):
     scores = []
     for lab in labels:
-        tp = sum(g == lab and p == lab for g, p in zip(gold, pred))
-        fp = sum(g != lab and p == lab for g, p in zip(gold, pred))
-        fn = sum(g == lab and p != lab for g, p in zip(gold, pred))
+        tp = sum(g == lab and p == lab for g, p in zip(gold, pred, strict=False))
+        fp = sum(g != lab and p == lab for g, p in zip(gold, pred, strict=False))
+        fn = sum(g == lab and p != lab for g, p in zip(gold, pred, strict=False))
         scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
     return sum(scores) / len(scores)
 
@@ -84,8 +84,9 @@ def score_sentiment(rows, preds):
 
 
 def score_intent(rows, preds):
-    gold = [(r["alt_label"] if p == r.get("alt_label") else r["mapped_label"])
-            for r, p in zip(rows, preds)]
+    gold = [
+        (r["alt_label"] if p == r.get("alt_label") else r["mapped_label"]) for r, p in zip(rows, preds, strict=False)
+    ]
     labels = sorted({r["mapped_label"] for r in rows})
     return macro_f1(gold, preds, labels)
 
@@ -103,8 +104,7 @@ class FeatureSource:
 
     def get(self, text, lang, with_model=True):
         idx, val = hashed_ngrams(text)
-        feats = {"v": 1, "lang": lang, "lex": lexicon_features(text, lang),
-                 "hash": [idx, val], "model": None}
+        feats = {"v": 1, "lang": lang, "lex": lexicon_features(text, lang), "hash": [idx, val], "model": None}
         if not with_model or self.llama is None and (lang, text) not in self.cache:
             return feats
         model = self.cache.get((lang, text))
@@ -122,6 +122,7 @@ class FeatureSource:
     def _calib(self):
         if self.calib is None:
             from llm.label_features import model_pass
+
             self.calib = model_pass(self.llama, "N/A")["calib"]
         return self.calib
 
@@ -150,31 +151,40 @@ def main():
     llama = None
     if not args.no_model:
         from llama_cpp import Llama
-        llama = Llama(model_path=args.model, n_ctx=2048, n_threads=args.threads,
-                      n_threads_batch=args.threads,
-                      verbose=False)
+
+        llama = Llama(
+            model_path=args.model, n_ctx=2048, n_threads=args.threads, n_threads_batch=args.threads, verbose=False
+        )
     src = FeatureSource(llama, args.cache)
     has_model = llama is not None
 
     sets = {
-        "pt sentiment": ("pt", "sentiment", subset(load_csv("sentiment_ptbr_dev.csv"),
-                                                   args.limit, "label")),
-        "pt intent": ("pt", "intent", subset([r for r in load_csv("intent_ptbr_olist_dev.csv")
-                                              if r["mapped_label"]], args.limit, "label")),
-        "en sentiment": ("en", "sentiment", subset(load_csv("sentiment_en_dev.csv"),
-                                                   args.limit, "label")),
-        "en intent": ("en", "intent", subset(
-            [r for r in load_csv("intent_en_banking77_dev.csv")
-             + load_csv("intent_en_clinc150_dev.csv") if r["mapped_label"]],
-            args.limit, "mapped_label")),
+        "pt sentiment": ("pt", "sentiment", subset(load_csv("sentiment_ptbr_dev.csv"), args.limit, "label")),
+        "pt intent": (
+            "pt",
+            "intent",
+            subset([r for r in load_csv("intent_ptbr_olist_dev.csv") if r["mapped_label"]], args.limit, "label"),
+        ),
+        "en sentiment": ("en", "sentiment", subset(load_csv("sentiment_en_dev.csv"), args.limit, "label")),
+        "en intent": (
+            "en",
+            "intent",
+            subset(
+                [
+                    r
+                    for r in load_csv("intent_en_banking77_dev.csv") + load_csv("intent_en_clinc150_dev.csv")
+                    if r["mapped_label"]
+                ],
+                args.limit,
+                "mapped_label",
+            ),
+        ),
     }
     seeds = {lang: load_seeds(lang) for lang in ("pt", "en")}
 
     t0 = time.time()
-    feats = {name: [src.get(r["text"], lang, has_model) for r in rows]
-             for name, (lang, _task, rows) in sets.items()}
-    seed_feats = {lang: [src.get(r["text"], lang, has_model) for r in rows]
-                  for lang, rows in seeds.items()}
+    feats = {name: [src.get(r["text"], lang, has_model) for r in rows] for name, (lang, _task, rows) in sets.items()}
+    seed_feats = {lang: [src.get(r["text"], lang, has_model) for r in rows] for lang, rows in seeds.items()}
     print(f"features ready in {time.time() - t0:.0f} s", file=sys.stderr)
 
     def score(name, preds):
@@ -187,26 +197,30 @@ def main():
     table = {}
     # 1. lexicon only (the llama=None path)
     table["lexicon rules (no model)"] = {
-        n: score(n, [pick(predict_from_features(dict(f, model=None)), sets[n][1])
-                     for f in feats[n]]) for n in sets}
+        n: score(n, [pick(predict_from_features(dict(f, model=None)), sets[n][1]) for f in feats[n]]) for n in sets
+    }
     if has_model:
         table["model zero-shot logprob (calibrated)"] = {
-            n: score(n, [zero_shot(f, "sent_zero" if sets[n][1] == "sentiment"
-                                   else "intent_zero") for f in feats[n]]) for n in sets}
+            n: score(n, [zero_shot(f, "sent_zero" if sets[n][1] == "sentiment" else "intent_zero") for f in feats[n]])
+            for n in sets
+        }
         table["DEFAULT: lexicon x zero-shot"] = {
-            n: score(n, [pick(predict_from_features(f), sets[n][1]) for f in feats[n]])
-            for n in sets}
+            n: score(n, [pick(predict_from_features(f), sets[n][1]) for f in feats[n]]) for n in sets
+        }
         # 2. head trained on our own hand-written seed examples only
         heads = {}
         for lang in ("pt", "en"):
             heads[lang] = {
                 "sentiment": adapter_mod.train(
-                    [(f, r["label"]) for f, r in zip(seed_feats[lang], seeds[lang])], "sentiment"),
+                    [(f, r["label"]) for f, r in zip(seed_feats[lang], seeds[lang], strict=False)], "sentiment"
+                ),
                 "intent": adapter_mod.train(
-                    [(f, r["intent"]) for f, r in zip(seed_feats[lang], seeds[lang])], "intent")}
+                    [(f, r["intent"]) for f, r in zip(seed_feats[lang], seeds[lang], strict=False)], "intent"
+                ),
+            }
         table["seed head (our examples) + default"] = {
-            n: score(n, [pick(predict_from_features(f, heads[sets[n][0]]), sets[n][1])
-                         for f in feats[n]]) for n in sets}
+            n: score(n, [pick(predict_from_features(f, heads[sets[n][0]]), sets[n][1]) for f in feats[n]]) for n in sets
+        }
 
     print_table("Out of the box (no training on eval data), macro-F1", table, sets)
 
@@ -224,23 +238,27 @@ def print_table(title, table, sets):
     print(f"\n{title}")
     print(f"{'method':42s}" + "".join(f"{n:>14s}" for n in names))
     for method, scores in table.items():
-        print(f"{method:42s}" + "".join(
-            f"{scores[n]:14.3f}" if n in scores else f"{'-':>14s}" for n in names))
+        print(f"{method:42s}" + "".join(f"{scores[n]:14.3f}" if n in scores else f"{'-':>14s}" for n in names))
 
 
 def learning(src, has_model, limit):
     pool = load_csv("olist_ptbr_pool.csv")
     sdev = subset(load_csv("sentiment_ptbr_dev.csv"), limit, "label")
-    idev = subset([r for r in load_csv("intent_ptbr_olist_dev.csv") if r["mapped_label"]],
-                  limit, "label")
+    idev = subset([r for r in load_csv("intent_ptbr_olist_dev.csv") if r["mapped_label"]], limit, "label")
     en_sdev = subset(load_csv("sentiment_en_dev.csv"), limit, "label")
-    en_idev = subset([r for r in load_csv("intent_en_banking77_dev.csv")
-                      + load_csv("intent_en_clinc150_dev.csv") if r["mapped_label"]],
-                     limit, "mapped_label")
+    en_idev = subset(
+        [
+            r
+            for r in load_csv("intent_en_banking77_dev.csv") + load_csv("intent_en_clinc150_dev.csv")
+            if r["mapped_label"]
+        ],
+        limit,
+        "mapped_label",
+    )
     f = lambda rows, lang: [src.get(r["text"], lang, has_model) for r in rows]  # noqa: E731
     pool_f = f(pool, "pt")
-    pool_sent = [(x, r["sentiment"]) for x, r in zip(pool_f, pool) if r["sentiment"]]
-    pool_int = [(x, r["mapped_label"]) for x, r in zip(pool_f, pool) if r["mapped_label"]]
+    pool_sent = [(x, r["sentiment"]) for x, r in zip(pool_f, pool, strict=False) if r["sentiment"]]
+    pool_int = [(x, r["mapped_label"]) for x, r in zip(pool_f, pool, strict=False) if r["mapped_label"]]
     results = {}
 
     def cv(rows, feats_, task, extra, lang_name, k=5):
@@ -265,8 +283,7 @@ def learning(src, has_model, limit):
     cv(sdev, sdev_f, "sentiment", pool_sent, "pt sentiment: pool + 4/5 dev")
     cv(idev, idev_f, "intent", pool_int, "pt intent: pool + 4/5 dev")
     # strictest: pool only, all of dev held out
-    for task, rows, ff, extra in (("sentiment", sdev, sdev_f, pool_sent),
-                                  ("intent", idev, idev_f, pool_int)):
+    for task, rows, ff, extra in (("sentiment", sdev, sdev_f, pool_sent), ("intent", idev, idev_f, pool_int)):
         ad = adapter_mod.train(extra, task)
         preds = [predict_from_features(x, {task: ad})[task]["label"] for x in ff]
         sc = score_sentiment(rows, preds) if task == "sentiment" else score_intent(rows, preds)
@@ -281,10 +298,11 @@ def learning(src, has_model, limit):
     adapter_mod.Adapter.from_bytes(blob)
     train_s = time.time() - t
     print(f"\nLearning from corrections (adapter, 5-fold; model features: {has_model})")
-    for name, (sc, times) in results.items():
+    for name, (sc, _times) in results.items():
         print(f"  {name:44s} macro-F1 {sc:.3f}")
-    print(f"  adapter train on {min(1400, len(pool_sent))} examples: {train_s:.1f} s, "
-          f"serialised {len(blob) // 1024} KiB")
+    print(
+        f"  adapter train on {min(1400, len(pool_sent))} examples: {train_s:.1f} s, serialised {len(blob) // 1024} KiB"
+    )
 
 
 def timing(sets, llama, n):

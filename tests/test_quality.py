@@ -1,0 +1,75 @@
+"""Quality plumbing with the real default model: `conversa eval` and the suggestion rules."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from conftest import FIXTURES, cli
+
+from llm import tasks
+from llm.analysis import AnalysisRequest, analyze
+from llm.engine import Engine, EngineSettings
+
+EVAL = FIXTURES / "eval"
+
+
+@pytest.fixture
+def data_dir(tmp_path, model_file):
+    d = tmp_path / "data"
+    (d / "models").mkdir(parents=True)
+    (d / "models" / model_file.name).symlink_to(model_file)
+    return d
+
+
+def test_eval_sentiment_json_is_sane(data_dir, tmp_path):
+    out = tmp_path / "pred.csv"
+    r = cli(data_dir, "eval", "sentiment", str(EVAL / "sentiment_ptbr_slice.csv"), "--json", "--predictions", str(out))
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert {"task", "n", "accuracy", "macro_f1", "per_class", "confusion", "ms_per_item"} <= res.keys()
+    assert res["task"] == "sentiment" and res["n"] == 30
+    assert 0 <= res["accuracy"] <= 1 and 0 <= res["macro_f1"] <= 1 and res["ms_per_item"] > 0
+    assert set(res["per_class"]) == {"negative", "neutral", "positive"}
+    assert sum(sum(row.values()) for row in res["confusion"].values()) == 30
+    preds = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(preds) == 30 and all(p["prediction"] in tasks.SENTIMENTS for p in preds)
+
+
+def test_eval_intent_scores_mapped_labels_with_alternatives(data_dir):
+    r = cli(data_dir, "eval", "intent", str(EVAL / "intent_ptbr_slice.csv"), "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["n"] == 24 and set(res["per_class"]) <= set(tasks.INTENTS)
+    r = cli(data_dir, "eval", "intent", str(EVAL / "sentiment_ptbr_slice.csv"))
+    assert r.returncode == 1 and "mapped_label" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def engine(model_file):
+    e = Engine(EngineSettings(model_path=model_file, model_id="default"))
+    e.start()
+    assert e.wait_ready(120)
+    yield e
+    e.stop()
+
+
+@pytest.mark.parametrize(
+    "name,lang", [("chat_ptbr_1to1", "pt"), ("chat_ptbr_group", "pt"), ("chat_enus_1to1_lid", "en")]
+)
+def test_suggestion_rules_hold_on_fixture_chats(engine, name, lang):
+    expected = json.loads((FIXTURES / "whatsapp" / f"{name}.expected.json").read_text("utf-8"))
+    msgs = expected["messages"]
+    req = AnalysisRequest(messages=msgs, contact_name=expected["chat"]["title"])
+    result = engine.run(lambda llama, c: analyze(llama, req, c), timeout=600)
+    assert result["lang"] == lang
+    turns = tasks.turns_from_messages(msgs)
+    sugg = result["suggestions"]
+    assert len(sugg) == 3 and len({s.lower() for s in sugg}) == 3
+    conversation = "\n".join(t.text for t in turns)
+    for s in sugg:
+        assert s.strip() and len(s) <= tasks.MAX_SUGGESTION_CHARS
+        assert tasks.detect_language([s]) == lang or len(s.split()) <= 3, s
+        assert not tasks.is_echo(s, [t.text for t in turns if t.direction == "in"]), s
+        assert not tasks.invented_facts(s, conversation), s
