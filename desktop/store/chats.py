@@ -38,11 +38,13 @@ def store_capture(store: Store, capture: dict[str, Any], user_id: str) -> Stored
         conv = _find_or_create_conversation(store, chat, user_id)
         kid = conv["kid"]
         cid = conv["id"]
-        seq = store.q1("SELECT max(seq) AS s FROM messages WHERE conversation_id=?", (cid,))["s"] or 0
+        seq = conv["message_count"] or 0
+        count = seq
         now = time.time()
         new = new_in = 0
         last_ts = None
         last_id = None
+        newest = ""
         for msg in capture["messages"]:
             ts = msg.get("timestamp")
             sort_ts = ts or last_ts or ""
@@ -71,14 +73,16 @@ def store_capture(store: Store, capture: dict[str, Any], user_id: str) -> Stored
                 ),
             )
             new += 1
+            newest = max(newest, sort_ts)
             last_id = mid
             if msg["direction"] == "in" and msg["kind"] != "system":
                 new_in += 1
         if new:
-            last = store.q1("SELECT max(sort_ts) AS t, count(*) AS n FROM messages WHERE conversation_id=?", (cid,))
+            # Kept incrementally: a chat with thousands of messages is not rescanned per capture.
             store.conn.execute(
-                "UPDATE conversations SET updated_at=?, last_message_at=?, message_count=? WHERE id=?",
-                (now, last["t"], last["n"], cid),
+                "UPDATE conversations SET updated_at=?, last_message_at=max(coalesce(last_message_at, ''), ?),"
+                " message_count=? WHERE id=?",
+                (now, newest, count + new, cid),
             )
     return StoredCapture(cid, conv["contact_id"], new, new_in, last_id)
 
@@ -87,7 +91,10 @@ def _find_or_create_conversation(store: Store, chat: dict[str, Any], user_id: st
     title = chat.get("title") or ""
     title_hash = store.index("title", title) if title else None
     chat_hash = store.index("chat", chat["id"]) if chat.get("id") else None
-    sql = "SELECT c.id, c.contact_id, c.chat_hash, k.kid FROM conversations c JOIN contacts k ON k.id = c.contact_id "
+    sql = (
+        "SELECT c.id, c.contact_id, c.chat_hash, c.message_count, k.kid FROM conversations c "
+        "JOIN contacts k ON k.id = c.contact_id "
+    )
     row = None
     if chat_hash:
         row = store.q1(sql + "WHERE c.chat_hash=?", (chat_hash,))
@@ -122,7 +129,7 @@ def _find_or_create_conversation(store: Store, chat: dict[str, Any], user_id: st
             now,
         ),
     )
-    return {"id": cid, "contact_id": contact["id"], "chat_hash": chat_hash, "kid": contact["kid"]}
+    return {"id": cid, "contact_id": contact["id"], "chat_hash": chat_hash, "kid": contact["kid"], "message_count": 0}
 
 
 def _find_or_create_contact(store, chat, title, title_hash, user_id) -> dict[str, Any]:
@@ -181,10 +188,14 @@ def effective_owner(row: dict[str, Any]) -> str | None:
 
 
 def messages(store: Store, conversation_id: str, kid: str, limit: int | None = None) -> list[dict[str, Any]]:
-    sql = "SELECT * FROM messages WHERE conversation_id=? ORDER BY sort_ts, seq"
-    rows = store.q(sql, (conversation_id,))
     if limit:
-        rows = rows[-limit:]
+        rows = store.q(
+            "SELECT * FROM (SELECT * FROM messages WHERE conversation_id=? ORDER BY sort_ts DESC, seq DESC LIMIT ?)"
+            " ORDER BY sort_ts, seq",
+            (conversation_id, limit),
+        )
+    else:
+        rows = store.q("SELECT * FROM messages WHERE conversation_id=? ORDER BY sort_ts, seq", (conversation_id,))
     out = []
     for r in rows:
         try:
