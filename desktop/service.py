@@ -185,7 +185,11 @@ class Service:
         exc = fut.exception()
         if exc is None:
             result = fut.result()
-            result["suggestions"] = [{"id": f"{iid}.{i}", "text": t} for i, t in enumerate(result["suggestions"])]
+            sources = result.get("suggestion_sources") or [None] * len(result["suggestions"])
+            result["suggestions"] = [
+                {"id": f"{iid}.{i}", "text": t, "source": src}
+                for i, (t, src) in enumerate(zip(result["suggestions"], sources, strict=True))
+            ]
             result["state"] = "ready"
             result["error"] = None
             result["model"] = self.model_status()["id"]

@@ -187,7 +187,8 @@ def analyze(
         for q in req.quick_replies
         if intent in (q.get("intents") or [])
     ]
-    suggestions = tasks.finalize_suggestions(candidates, lang, intent, turns, req.contact_name, extra)
+    final = tasks.finalize_with_sources(candidates, lang, intent, turns, req.contact_name, extra)
+    suggestions = [text for text, _ in final]
     summary = tasks.clean_suggestion(summary) if summary and tasks.detect_language([summary]) == lang else ""
     return {
         "lang": lang,
@@ -195,6 +196,7 @@ def analyze(
         "intent": labels["intent"],
         "summary": summary or tasks.fallback_summary(turns, lang, labels),
         "suggestions": suggestions,
+        "suggestion_sources": [source for _, source in final],
         "timings": {
             "labels_ms": round((t_labels - t0) * 1000),
             "prompt_tokens": len(tokens),

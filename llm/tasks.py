@@ -329,13 +329,25 @@ def finalize_suggestions(
     contact_name: str | None = None,
     extra: list[str] | None = None,
 ) -> list[str]:
-    """Exactly 3 distinct replies that keep every rule: the model's valid ones first, then ours."""
+    """Exactly 3 distinct replies that keep every rule: quick replies, the model's valid ones, then ours."""
+    return [text for text, _ in finalize_with_sources(candidates, lang, intent, turns, contact_name, extra)]
+
+
+def finalize_with_sources(
+    candidates: list[str],
+    lang: str,
+    intent: str,
+    turns: list[Turn],
+    contact_name: str | None = None,
+    extra: list[str] | None = None,
+) -> list[tuple[str, str]]:
+    """As `finalize_suggestions`, with where each reply came from: quick_reply, model or template."""
     extra = extra or []
     allowed_extra = "\n".join(extra)
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     seen: set[str] = set()
 
-    def add(text: str) -> None:
+    def add(text: str, source: str) -> None:
         text = clean_suggestion(text)
         key = _norm(text)
         if not key or key in seen or len(out) >= 3:
@@ -343,17 +355,17 @@ def finalize_suggestions(
         if any(SequenceMatcher(None, key, s).ratio() > 0.85 for s in seen):
             return
         if suggestion_ok(text, lang, turns, allowed_extra):
-            out.append(text)
+            out.append((text, source))
             seen.add(key)
 
     for text in extra:
-        add(text)
+        add(text, "quick_reply")
     for text in candidates:
-        add(text)
+        add(text, "model")
     nome = first_name(contact_name)
     pool = FALLBACKS[lang].get(intent, []) + FALLBACKS[lang]["other"]
     for text in pool:
-        add(text.replace("{nome}", f", {nome}" if nome else ""))
+        add(text.replace("{nome}", f", {nome}" if nome else ""), "template")
     return out
 
 

@@ -263,3 +263,43 @@ def test_openapi_lists_the_contract(shared_server):
         "/auth/refresh",
     ):
         assert path in spec["paths"], path
+
+
+def test_attendants_see_only_their_own_conversations(shared_server, auth):
+    from conftest import cli
+
+    r = cli(
+        shared_server.data_dir,
+        "users",
+        "add",
+        "att2",
+        "--role",
+        "attendant",
+        "--password-stdin",
+        stdin="attendant-pass-2\n",
+    )
+    assert r.returncode == 0, r.stderr
+    att = shared_server.login("att2", "attendant-pass-2")["access_token"]
+    mine = {
+        "chat": {"id": "5511955550000@c.us", "title": "Cliente da Att2", "is_group": False, "phone": None},
+        "messages": [
+            {
+                "id": "true_x_OUT1",
+                "direction": "out",
+                "kind": "text",
+                "text": "Olá!",
+                "timestamp": "2026-03-10T09:00:00",
+                "author": None,
+            }
+        ],
+    }
+    cid = shared_server.request("POST", "/api/v1/captures", mine, token=att).json()["conversation_id"]
+    theirs = dict(mine, chat=dict(mine["chat"], id="5511955550001@c.us", title="Cliente do Admin"))
+    other = shared_server.request("POST", "/api/v1/captures", theirs, token=auth["access_token"]).json()
+    listed = {c["id"] for c in shared_server.request("GET", "/api/v1/conversations", token=att).json()["items"]}
+    assert cid in listed and other["conversation_id"] not in listed
+    assert_error(shared_server.request("GET", f"/api/v1/conversations/{other['conversation_id']}", token=att), 404)
+    admin_list = shared_server.request("GET", "/api/v1/conversations", token=auth["access_token"]).json()["items"]
+    assert {cid, other["conversation_id"]} <= {c["id"] for c in admin_list}
+    assert_error(shared_server.request("GET", "/api/v1/metrics?user=u_someone", token=att), 403)
+    assert shared_server.request("GET", "/api/v1/metrics", token=att).json()["volumes"]["messages_out"] == 1

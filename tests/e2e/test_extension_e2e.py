@@ -232,6 +232,23 @@ def squash(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+def quick_reply_options(cdp) -> list[dict]:
+    """The quick-reply menu as assistive technology sees it (role=option in the accessibility
+    tree): it lives in the extension's closed shadow root, which page scripts cannot query."""
+    out = []
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        if node.get("ignored") or node.get("role", {}).get("value") != "option":
+            continue
+        out.append({"name": node.get("name", {}).get("value", ""), "node": node.get("backendDOMNodeId")})
+    return out
+
+
+def click_node(page, cdp, backend_node_id: int) -> None:
+    """A real mouse click in the middle of a node's on-screen box."""
+    quad = cdp.send("DOM.getBoxModel", {"backendNodeId": backend_node_id})["model"]["border"]
+    page.mouse.click(sum(quad[0::2]) / 4, sum(quad[1::2]) / 4)
+
+
 def test_extension_end_to_end(server, browser):
     context = browser
     ext_url = f"chrome-extension://{EXTENSION_ID}"
@@ -325,7 +342,35 @@ def test_extension_end_to_end(server, browser):
     assert "Enter" not in keys and "insertParagraph" not in keys, keys
     assert page.evaluate("() => window.__clicks") == []
 
-    # 7. Switching chat (#main replaced): the panel follows; HTML-shaped chat text stays text.
+    # 7. Quick replies: an admin creates one through the API; typing "/pix" in the compose box
+    #    offers it, and choosing it puts its text, {nome} filled with the contact's first name,
+    #    in place of "/pix". Nothing is sent.
+    reply = server["api"].call("POST", "/quick-replies", {
+        "shortcut": "pix", "text": "Oi {nome}! Nossa chave Pix é o CNPJ.", "intents": ["purchase_pricing"]})
+    assert (reply["shortcut"], reply["intents"]) == ("pix", ["purchase_pricing"])
+    filled = "Oi Mariana! Nossa chave Pix é o CNPJ."
+    cdp = context.new_cdp_session(page)
+    box = page.locator("#main footer [contenteditable='true']")
+    box.focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")  # the draft of step 6 out of the way
+    wait_until(lambda: squash(compose_text(page)) == "", SHORT, "an empty compose box", 0.2)
+    page.keyboard.type("/pix", delay=60)
+    offered = wait_until(lambda: [o for o in quick_reply_options(cdp) if filled in o["name"]], SHORT,
+                         "the quick reply to be offered", 0.2)
+    assert len(offered) == 1 and offered[0]["name"].startswith("/pix"), offered
+    assert squash(compose_text(page)) == "/pix"
+    click_node(page, cdp, offered[0]["node"])
+    wait_until(lambda: squash(compose_text(page)) == filled, SHORT, "the quick reply in the compose box", 0.2)
+    wait_until(lambda: not quick_reply_options(cdp), SHORT, "the menu to close", 0.2)
+    page.wait_for_timeout(1000)
+    assert squash(compose_text(page)) == filled
+    assert page.locator("#main .message-out").count() == outgoing_before
+    keys = page.evaluate("() => window.__keys")
+    assert "Enter" not in keys and "insertParagraph" not in keys and "insertLineBreak" not in keys, keys
+    cdp.detach()
+
+    # 8. Switching chat (#main replaced): the panel follows; HTML-shaped chat text stays text.
     page.evaluate(SWITCH_CHAT, [fixture_html("chat_enus_1to1_lid.html"), XSS])
     conv2 = wait_until(lambda: server["api"].conversation_titled("Jordan Miller"), SHORT, "the second capture")
     assert conv2["message_count"] == 10
@@ -345,7 +390,7 @@ def test_extension_end_to_end(server, browser):
     assert dialogs == []
     frame.frame_element().screenshot(path=str(ARTIFACTS / "panel-switched.png"))
 
-    # 8. The card and the labels are editable: PATCH /contacts/{id}, POST .../labels.
+    # 9. The card and the labels are editable: PATCH /contacts/{id}, POST .../labels.
     pressed = frame.get_attribute("#sentiment .chip[aria-pressed='true']", "data-label")
     other = "negative" if pressed != "negative" else "positive"
     corrections_before = server["api"].call("GET", "/health")["adapter"]["corrections"]
@@ -361,7 +406,7 @@ def test_extension_end_to_end(server, browser):
     contact = server["api"].call("GET", f"/contacts/{full2['contact']['id']}")
     assert (contact["stage"], contact["value"], sorted(contact["tags"])) == ("proposal", 250, ["jaqueta", "vip"])
 
-    # 9. Hiding the panel is remembered across a reload; the toggle button brings it back.
+    # 10. Hiding the panel is remembered across a reload; the toggle button brings it back.
     frame.click("#hide")
     wait_until(lambda: not panel_frame(page).frame_element().is_visible(), SHORT, "the panel to hide", 0.2)
     page.reload()

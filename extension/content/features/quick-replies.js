@@ -8,6 +8,9 @@ import { debounce, message } from '../runtime.js';
 
 export const name = 'quick-replies';
 const MAX_ITEMS = 6;
+// The list is asked again after this long (the worker caches it for a minute too), so a reply
+// an admin adds while a chat stays open shows up without switching chat.
+const RELOAD_MS = 30_000;
 // "/" at the start or after whitespace, then the shortcut typed so far, right before the caret.
 const TRIGGER = /(?:^|\s)\/([\p{L}\p{N}_-]{0,32})$/u;
 
@@ -64,6 +67,7 @@ export function replaceShortcut(document, box, at, text) {
 
 export function init({ signal, document, ask, ui }) {
   let items = null;
+  let loadedAt = 0;
   let contactName = '';
   let current = null; // {at, matches}
 
@@ -80,12 +84,13 @@ export function init({ signal, document, ask, ui }) {
   };
 
   async function load() {
+    loadedAt = Date.now();
     try {
       const answer = await ask('content.quickReplies');
       items = answer.items ?? [];
       contactName = answer.contactName ?? '';
     } catch {
-      items = [];
+      items ??= []; // not paired, server down…: keep what we had, ask again later
     }
   }
 
@@ -132,7 +137,7 @@ export function init({ signal, document, ask, ui }) {
     const box = findComposeBox(document);
     const at = box && shortcutAtCaret(document, box);
     if (!at) return hide();
-    if (items === null) await load();
+    if (items === null || Date.now() - loadedAt > RELOAD_MS) await load();
     const q = at.query.toLowerCase();
     const matches = items.filter((it) => it.shortcut.toLowerCase().startsWith(q)).slice(0, MAX_ITEMS);
     if (!matches.length) return hide();

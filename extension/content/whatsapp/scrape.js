@@ -49,26 +49,40 @@ function collectRows(container) {
   return out;
 }
 
+// Speed (tests/bench/bench_scrape.py: a 200-message chat well under 5 ms): one subtree walk
+// per question where possible, querySelector when the first match is enough, and the bubble's
+// visible time and sender label read only for the rows that need them.
+const QUOTE_ANY = [S.QUOTE_MENTION, ...S.QUOTE_FALLBACK].join(', ');
+const MEDIA_ANY = [...S.DELETED, ...S.VOICE, ...S.IMAGE].join(', ');
+
 /** Quoted-reply containers in a bubble; everything inside them belongs to another message. */
 function quotesIn(bubble) {
+  const found = bubble.querySelectorAll(QUOTE_ANY);
+  if (!found.length) return [];
   const quotes = new Set();
-  for (const mention of bubble.querySelectorAll(S.QUOTE_MENTION)) {
-    const button = mention.closest(S.QUOTE_BUTTON);
-    if (button && bubble.contains(button)) quotes.add(button);
+  for (const el of found) {
+    if (el.matches(S.QUOTE_MENTION)) {
+      const button = el.closest(S.QUOTE_BUTTON);
+      if (button && bubble.contains(button)) quotes.add(button);
+    }
+    if (S.QUOTE_FALLBACK.some((sel) => el.matches(sel))) quotes.add(el);
   }
-  for (const sel of S.QUOTE_FALLBACK) bubble.querySelectorAll(sel).forEach((q) => quotes.add(q));
   return [...quotes];
 }
 
 const inside = (el, containers) => containers.some((c) => c.contains(el));
 
-/** All matches of the first selector (of a primary/fallback list) that finds one outside quotes. */
-function findAllOutside(root, selectors, quotes) {
+/** The first match, outside quotes, of the first selector (of a primary/fallback list) that has one. */
+function firstOutside(root, selectors, quotes) {
   for (const sel of selectors) {
-    const found = [...root.querySelectorAll(sel)].filter((el) => !inside(el, quotes));
-    if (found.length) return found;
+    if (!quotes.length) {
+      const el = root.querySelector(sel);
+      if (el) return el;
+      continue;
+    }
+    for (const el of root.querySelectorAll(sel)) if (!inside(el, quotes)) return el;
   }
-  return [];
+  return null;
 }
 
 /** The message's own text element: last span.selectable-text not in a quote nor nested in another. */
@@ -96,15 +110,17 @@ function visibleTime(bubble, quotes, textEl) {
 }
 
 function senderLabel(bubble, quotes) {
-  const label = findAllOutside(bubble, [S.SENDER_LABEL], quotes)[0];
+  const label = firstOutside(bubble, [S.SENDER_LABEL], quotes);
   const name = label?.getAttribute('aria-label').replace(/:\s*$/, '').trim();
   return name || null;
 }
 
 function kindOf(bubble, quotes) {
-  if (findAllOutside(bubble, S.DELETED, quotes).length) return 'deleted';
-  if (findAllOutside(bubble, S.VOICE, quotes).length) return 'audio';
-  if (findAllOutside(bubble, S.IMAGE, quotes).length) return 'image';
+  // Most bubbles are plain text: one walk tells there is no media hook at all.
+  if (!firstOutside(bubble, [MEDIA_ANY], quotes)) return null;
+  if (firstOutside(bubble, S.DELETED, quotes)) return 'deleted';
+  if (firstOutside(bubble, S.VOICE, quotes)) return 'audio';
+  if (firstOutside(bubble, S.IMAGE, quotes)) return 'image';
   return null; // text or other, decided by the presence of text
 }
 
@@ -130,15 +146,24 @@ function readRow(idEl) {
   let direction;
   if (parsed.fromMe !== null) direction = parsed.fromMe ? 'out' : 'in';
   else direction = bubble.classList.contains(S.BUBBLE_OUT_CLASS) ? 'out' : 'in';
-  const preEl = findAllOutside(bubble, [S.PRE_PLAIN_TEXT], quotes)[0];
+  const preEl = firstOutside(bubble, [S.PRE_PLAIN_TEXT], quotes);
+  // Read on first use only: most rows have data-pre-plain-text, which gives time and author.
+  let label;
+  let metaTime;
   return {
     id: rawId,
     parsed,
     system: false,
     direction,
     pre: preEl ? splitPrePlainText(preEl.getAttribute(S.PRE_PLAIN_TEXT_ATTR)) : null,
-    label: senderLabel(bubble, quotes),
-    metaTime: visibleTime(bubble, quotes, textEl),
+    get label() {
+      if (label === undefined) label = senderLabel(bubble, quotes);
+      return label;
+    },
+    get metaTime() {
+      if (metaTime === undefined) metaTime = visibleTime(bubble, quotes, textEl);
+      return metaTime;
+    },
     mediaKind: kindOf(bubble, quotes),
     text: textEl ? clean(plainText(textEl)) : null,
   };
@@ -171,12 +196,13 @@ function pageLanguage(document) {
 export function readActiveChat(document, { now = new Date() } = {}) {
   const container = findContainer(document);
   if (!container) return null;
-  const rows = collectRows(container).map((r) => (r.idEl ? readRow(r.idEl) : r));
+  const rows = collectRows(container)
+    .map((r) => (r.idEl ? readRow(r.idEl) : { divider: true, date: plainText(r.divider).trim() }));
   const title = chatTitle(document);
 
   const dateTexts = [];
   for (const r of rows) {
-    if (r.divider) dateTexts.push(plainText(r.divider).trim());
+    if (r.divider) dateTexts.push(r.date);
     else if (r.pre?.date) dateTexts.push(r.pre.date);
   }
   const order = inferDateOrder(dateTexts, pageLanguage(document));
@@ -194,7 +220,7 @@ export function readActiveChat(document, { now = new Date() } = {}) {
   let currentDate = null; // date context from the last divider or dated message
   for (const r of rows) {
     if (r.divider) {
-      currentDate = parseDividerDate(plainText(r.divider).trim(), order, now);
+      currentDate = parseDividerDate(r.date, order, now);
       continue;
     }
     if (r.system) {
