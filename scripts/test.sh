@@ -24,8 +24,8 @@ echo "==> extension dev tools"
 echo "==> lint"
 .venv/bin/ruff check .
 
-echo "==> extension tests (node:test)"
-(cd extension && npm test)
+echo "==> extension tests (node:test), both builds, Firefox lint"
+(cd extension && npm test && npm run lint:firefox)
 
 echo "==> Python tests"
 .venv/bin/python -m pytest -q --durations=15 "$@"
