@@ -81,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("task", choices=["sentiment", "intent"])
     ev.add_argument("file", help="CSV with id,text,label (sentiment) or mapped_label[,alt_label] (intent)")
     ev.add_argument("--model", help="model id (default: the active model)")
-    ev.add_argument("--train", help="labelled CSV to train the team adapter on first (simulates corrections)")
+    ev.add_argument(
+        "--train",
+        action="append",
+        metavar="TRAIN.csv",
+        help="labelled CSV to train the team adapter on first, as corrections would (repeat for several files)",
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--predictions", help="write id,prediction for every row to this CSV")
     ev.add_argument("--limit", type=int, help="only the first N scorable rows")

@@ -20,7 +20,8 @@ TASKS = ("sentiment", "intent")
 
 
 def read_rows(path: Path, task: str) -> list[dict[str, str]]:
-    """Rows with `id`, `text`, `gold` and `alt` ('' when none), scorable ones only."""
+    """Every row with `id`, `text`, `gold` and `alt` ('' when none); rows whose `gold` is ''
+    are predicted (for ``--predictions``) but not scored."""
     try:
         f = open(path, newline="", encoding="utf-8-sig")
     except OSError as e:
@@ -40,8 +41,6 @@ def read_rows(path: Path, task: str) -> list[dict[str, str]]:
         rows = []
         for i, r in enumerate(reader):
             gold = (r.get(gold_col) or "").strip()
-            if not gold:
-                continue
             rows.append(
                 {
                     "id": r.get("id") or str(i + 1),
@@ -53,7 +52,14 @@ def read_rows(path: Path, task: str) -> list[dict[str, str]]:
     return rows
 
 
+def scorable(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [r for r in rows if r["gold"]]
+
+
 def score(rows: list[dict[str, str]], predictions: list[str]) -> dict[str, Any]:
+    """Scores of the rows that have a gold label (the others are ignored)."""
+    pairs = [(r, p) for r, p in zip(rows, predictions, strict=True) if r["gold"]]
+    rows, predictions = [r for r, _ in pairs], [p for _, p in pairs]
     labels = sorted({r["gold"] for r in rows})
     effective = [
         r["gold"] if (p == r["gold"] or (r["alt"] and p == r["alt"])) else p

@@ -59,8 +59,14 @@ class Service:
         self.bind_loop(asyncio.get_running_loop())
         from llm.adapter import Adapter
 
+        stale = False
         for task, blob in (await self.db(corrections.load_adapters)).items():
-            self._adapters[task] = Adapter.from_bytes(blob)
+            try:
+                self._adapters[task] = Adapter.from_bytes(blob)
+            except ValueError:  # saved by an older version: learn again from the corrections
+                stale = True
+        if stale:
+            self.retrain()
         n = await self.db(insights.mark_abandoned)
         await self.db(jobs.fail_interrupted)
         if n:

@@ -1,15 +1,21 @@
-"""The team's label adapter: a small multinomial logistic regression (numpy only).
+"""The team's label adapter: a multinomial logistic regression learnt from corrections.
 
-It learns from corrected labels. Each example is ``(features, label)`` where ``features`` is
-the dict from ``llm.label_features.features`` stored when the correction was saved, so
-training never runs the model. Inputs: the lexicon counts, the out-of-the-box label
-log-probabilities, the model's zero-shot scores and logit "embedding" (when the model was
-available) and hashed word/char n-grams. Classes are weighted to balance them (the score
-that matters is macro-F1). Serialised as an ``.npz`` (no pickle).
+Each example is ``(features, label)`` where ``features`` is the dict from
+``llm.label_features.features`` stored when the correction was saved, so training never runs
+the model. Inputs, side by side in one sparse row:
 
-``predict_labels`` blends the adapter with the out-of-the-box method: labels the adapter
-never saw keep their base probability, and the adapter's weight grows with its number of
-examples (``n / (n + PRIOR_EXAMPLES)``).
+- tf-idf of the hashed character n-grams, with document frequencies from the training set
+  (n-grams seen in fewer than ``MIN_DF`` examples are dropped), L2-normalised;
+- the lexicon counts, standardised and scaled by ``LEX_SCALE``;
+- the model pass (the logit "embedding" and zero-shot scores), standardised and scaled by
+  ``MODEL_SCALE[lang]``: SmolLM2 reads English, so its features help English labels and only
+  add noise to Portuguese ones (measured in ``tests/bench/quality_research.py``).
+
+Fitted with L-BFGS on the cross-entropy with balanced class weights (the score that matters is
+macro-F1) and an L2 penalty (``C``). ``predict_labels`` blends the adapter with the
+out-of-the-box method: labels the adapter never saw keep their base probability, and the
+adapter's weight grows with its number of examples (``n / (n + PRIOR_EXAMPLES)``).
+Serialised as an ``.npz`` (no pickle).
 """
 
 from __future__ import annotations
@@ -18,74 +24,84 @@ import io
 import json
 import math
 
-from .label_features import HASH_DIM
-from .lexicon_match import INTENTS, LEXICON_FEATURE_NAMES, SENTIMENTS, lexicon_features
+from .label_features import FEATURE_VERSION
+from .lexicon_match import INTENTS, LEXICON_FEATURE_NAMES, SENTIMENTS
 
 PRIOR_EXAMPLES = 20
-FORMAT = 1
+FORMAT = 2
+C = 0.25  # inverse L2 strength; strong regularisation wins with ~1,500 short reviews
+MIN_DF = 3  # with at least MIN_DF_FROM examples; fewer keep every n-gram
+MIN_DF_FROM = 100
+LEX_SCALE = 0.3
+MODEL_SCALE = {"pt": 0.0, "en": 0.1}
+N_LEX = len(LEXICON_FEATURE_NAMES)
 
 
-def base_probs(feats: dict, task: str) -> dict[str, float]:
-    """Out-of-the-box probabilities for one task (lexicon rules + zero-shot model)."""
-    from .labels import base_intent, base_sentiment  # circular-safe: labels imports us lazily
-
-    sent = base_sentiment(feats)
-    return sent if task == "sentiment" else base_intent(feats, sent)
+def _labels_of(task: str) -> tuple[str, ...]:
+    if task not in ("sentiment", "intent"):
+        raise ValueError("task must be 'sentiment' or 'intent'")
+    return SENTIMENTS if task == "sentiment" else INTENTS
 
 
-def _dense(feats: dict, task: str):
-    """Dense part (standardised later) of one example."""
+def _model_block(feats: dict, task: str):
+    """The model pass for one task as a vector, or None when the model was not available."""
     import numpy as np
 
-    labels = SENTIMENTS if task == "sentiment" else INTENTS
-    lex = feats.get("lex") or lexicon_features(feats.get("text", ""), feats.get("lang", "pt"))
-    base = base_probs(feats, task)
-    parts = [np.asarray(lex, dtype=np.float64), np.log(np.array([base[l] for l in labels]) + 1e-6)]
     model = feats.get("model")
+    if not model:
+        return None
     key = "sent" if task == "sentiment" else "intent"
-    if model:
-        zero = model[key + "_zero"]
-        parts += [np.array([zero[l] for l in labels]), np.asarray(model[key + "_vec"]), [1.0]]
-    return np.concatenate(parts), bool(model)
-
-
-def _hashed(feats: dict, scale: float):
-    import numpy as np
-
-    v = np.zeros(HASH_DIM)
-    idx, val = feats["hash"]
-    v[np.asarray(idx, dtype=np.int64)] = np.asarray(val) * scale
-    return v
+    zero = model[key + "_zero"]
+    return np.concatenate([np.asarray(model[key + "_vec"], dtype=np.float64), [zero[l] for l in _labels_of(task)]])
 
 
 class Adapter:
-    HASH_SCALE = 3.0
-    MODEL_SCALE = 0.3  # the model's logit vector is wide and noisy: weight it down
-
-    def __init__(self, task, labels, mu, sd, W, b, n_examples, with_model, dense_dim):
+    def __init__(self, task, labels, keep, idf, lex_mu, lex_sd, model_mu, model_sd, W, b, n_examples):
         self.task, self.labels = task, list(labels)
-        self.mu, self.sd, self.W, self.b = mu, sd, W, b
-        self.n_examples, self.with_model, self.dense_dim = n_examples, with_model, dense_dim
+        self.keep, self.idf = keep, idf  # sorted hashed n-gram ids -> columns, their idf
+        self.lex_mu, self.lex_sd = lex_mu, lex_sd
+        self.model_mu, self.model_sd = model_mu, model_sd  # empty when trained without the model
+        self.W, self.b, self.n_examples = W, b, n_examples
 
     # -- inference -------------------------------------------------------------
-    def _row(self, feats: dict):
+    def _matrix(self, examples_feats: list[dict]):
+        """Sparse design matrix (scipy CSR) for feature dicts, as used in training."""
         import numpy as np
+        from scipy import sparse
 
-        dense, has_model = _dense(feats, self.task)
-        if self.with_model and not has_model:  # trained with the model, asked without
-            dense = np.concatenate([dense, self.mu[len(dense) : self.dense_dim]])
-        elif has_model and not self.with_model:
-            dense = dense[: self.dense_dim]
-        dense = (dense - self.mu) / self.sd
-        return np.concatenate([dense, _hashed(feats, self.HASH_SCALE)])
+        n_cols = len(self.keep)
+        n_model = len(self.model_mu)
+        data, indices, indptr = [], [], [0]
+        for feats in examples_feats:
+            idx = np.asarray(feats["hash"][0], dtype=np.int64)
+            cnt = np.asarray(feats["hash"][1], dtype=np.float64)
+            pos = np.searchsorted(self.keep, idx)
+            pos = np.minimum(pos, max(n_cols - 1, 0))
+            hit = (self.keep[pos] == idx) if n_cols else np.zeros(len(idx), bool)
+            cols = pos[hit]
+            vals = (1.0 + np.log(cnt[hit])) * self.idf[cols]
+            norm = math.sqrt(float(vals @ vals)) or 1.0
+            lex = (np.asarray(feats["lex"], dtype=np.float64) - self.lex_mu) / self.lex_sd * LEX_SCALE
+            parts_i = [cols, n_cols + np.arange(N_LEX)]
+            parts_v = [vals / norm, lex]
+            block = _model_block(feats, self.task) if n_model else None
+            if block is not None and len(block) == n_model:
+                scale = MODEL_SCALE.get(feats.get("lang", "pt"), 0.0)
+                parts_i.append(n_cols + N_LEX + np.arange(n_model))
+                parts_v.append((block - self.model_mu) / self.model_sd * scale)
+            indices.append(np.concatenate(parts_i))
+            data.append(np.concatenate(parts_v))
+            indptr.append(indptr[-1] + len(indices[-1]))
+        shape = (len(examples_feats), n_cols + N_LEX + n_model)
+        return sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=shape)
 
     def predict_proba(self, feats: dict) -> dict[str, float]:
         import numpy as np
 
-        z = self._row(feats) @ self.W + self.b
+        z = (self._matrix([feats]) @ self.W)[0] + self.b
         p = np.exp(z - z.max())
         p /= p.sum()
-        return dict(zip(self.labels, p.tolist(), strict=False))
+        return dict(zip(self.labels, p.tolist(), strict=True))
 
     def blend(self, base: dict[str, float], feats: dict) -> dict[str, float]:
         """Combine with the out-of-the-box probabilities ``base`` (all labels of the task)."""
@@ -103,19 +119,16 @@ class Adapter:
     def to_bytes(self) -> bytes:
         import numpy as np
 
-        meta = {
-            "format": FORMAT,
-            "task": self.task,
-            "labels": self.labels,
-            "n_examples": self.n_examples,
-            "with_model": self.with_model,
-            "dense_dim": self.dense_dim,
-        }
+        meta = {"format": FORMAT, "task": self.task, "labels": self.labels, "n_examples": self.n_examples}
         buf = io.BytesIO()
         np.savez_compressed(
             buf,
-            mu=self.mu,
-            sd=self.sd,
+            keep=self.keep.astype(np.int32),
+            idf=self.idf.astype(np.float32),
+            lex_mu=self.lex_mu,
+            lex_sd=self.lex_sd,
+            model_mu=self.model_mu,
+            model_sd=self.model_sd,
             W=self.W.astype(np.float32),
             b=self.b,
             meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
@@ -124,6 +137,7 @@ class Adapter:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Adapter:
+        """Load a saved adapter; ``ValueError`` for an older format (retrain to replace it)."""
         import numpy as np
 
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
@@ -133,81 +147,87 @@ class Adapter:
             return cls(
                 meta["task"],
                 meta["labels"],
-                z["mu"],
-                z["sd"],
+                z["keep"].astype(np.int64),
+                z["idf"].astype(np.float64),
+                z["lex_mu"],
+                z["lex_sd"],
+                z["model_mu"],
+                z["model_sd"],
                 z["W"].astype(np.float64),
                 z["b"],
                 meta["n_examples"],
-                meta["with_model"],
-                meta["dense_dim"],
             )
 
 
-def train(examples, task: str, l2: float = 10.0, steps: int = 300) -> Adapter:
+def needs_refresh(feats: dict) -> bool:
+    """Features stored by an older version: recompute the text parts before training."""
+    return feats.get("v") != FEATURE_VERSION
+
+
+def train(examples, task: str) -> Adapter:
     """Fit on ``[(features, label), ...]``; ``task`` is "sentiment" or "intent"."""
     import numpy as np
 
-    if task not in ("sentiment", "intent"):
-        raise ValueError("task must be 'sentiment' or 'intent'")
-    allowed = SENTIMENTS if task == "sentiment" else INTENTS
+    allowed = _labels_of(task)
     examples = [(f, l) for f, l in examples if l in allowed]
     if not examples:
         raise ValueError("no usable examples")
+    if any(needs_refresh(f) for f, _ in examples):
+        raise ValueError("features from an older version: refresh them first")
+    feats = [f for f, _ in examples]
     labels = [l for l in allowed if any(lab == l for _, lab in examples)]
-    rows = [_dense(f, task) for f, _ in examples]
-    with_model = sum(has for _, has in rows) * 2 >= len(rows)
-    dim = max(len(d) for d, has in rows if has == with_model)
-    dense = np.zeros((len(rows), dim))
-    filled = np.zeros(len(rows), bool)
-    for i, (d, _has) in enumerate(rows):
-        if len(d) >= dim:
-            dense[i], filled[i] = d[:dim], True
-        else:
-            dense[i, : len(d)] = d
-    mu = dense[filled].mean(0)
-    for i in np.where(~filled)[0]:  # missing model part: impute the mean
-        n = len(rows[i][0])
-        dense[i, n:] = mu[n:]
-    sd = dense.std(0) + 1e-3
-    k_labels = len(allowed)
-    vec_start = len(LEXICON_FEATURE_NAMES) + 2 * k_labels  # lex | base | zero-shot | vec
-    if with_model and dim > vec_start:
-        sd[vec_start : dim - 1] /= Adapter.MODEL_SCALE  # shrink the 768 logit dims
-    X = np.hstack([(dense - mu) / sd, np.vstack([_hashed(f, Adapter.HASH_SCALE) for f, _ in examples])]).astype(
-        np.float32
-    )  # float32: half the memory traffic per step
     y = np.array([labels.index(l) for _, l in examples])
-    k, n = len(labels), len(y)
-    Y = np.eye(k)[y]
-    counts = np.bincount(y, minlength=k).astype(float)
-    sw = (n / (k * counts))[y][:, None]  # balanced class weights
-    W = np.zeros((X.shape[1], k))
-    b = np.log(counts / n)
-    if k > 1:
-        W, b = _adam(X, Y, sw, W, b, l2, steps)
-    return Adapter(task, labels, mu, sd, W, b, n, with_model, dim)
+    n = len(examples)
+
+    df: dict[int, int] = {}
+    for f in feats:
+        for i in f["hash"][0]:
+            df[i] = df.get(i, 0) + 1
+    min_df = MIN_DF if n >= MIN_DF_FROM else 1
+    keep = np.array(sorted(i for i, c in df.items() if c >= min_df), dtype=np.int64)
+    idf = np.array([math.log((1 + n) / (1 + df[i])) + 1.0 for i in keep.tolist()])
+
+    lex = np.array([f["lex"] for f in feats], dtype=np.float64)
+    blocks = [_model_block(f, task) for f in feats]
+    with_model = [b for b in blocks if b is not None]
+    if with_model and any(MODEL_SCALE.get(f.get("lang", "pt"), 0.0) for f in feats):
+        m = np.vstack(with_model)
+        model_mu, model_sd = m.mean(0), m.std(0) + 1e-3
+    else:
+        model_mu = model_sd = np.zeros(0)
+    k = len(labels)
+    adapter = Adapter(
+        task, labels, keep, idf, lex.mean(0), lex.std(0) + 1e-3, model_mu, model_sd, np.zeros((0, k)), np.zeros(k), n
+    )
+    X = adapter._matrix(feats)
+    counts = np.bincount(y, minlength=k).astype(np.float64)
+    sw = (n / (k * counts))[y]  # balanced class weights
+    if k == 1:
+        adapter.W, adapter.b = np.zeros((X.shape[1], 1)), np.zeros(1)
+    else:
+        adapter.W, adapter.b = _fit(X, y, sw, k)
+    return adapter
 
 
-def _adam(X, Y, sw, W, b, l2, steps, lr=0.05):
+def _fit(X, y, sw, k):
+    """Minimise sum(sw * cross-entropy) + ||W||^2 / (2C) with L-BFGS (bias unpenalised)."""
     import numpy as np
+    from scipy.optimize import minimize
 
-    mW = np.zeros_like(W)
-    vW = np.zeros_like(W)
-    mb = np.zeros_like(b)
-    vb = np.zeros_like(b)
-    norm = sw.sum()
-    for t in range(1, steps + 1):
-        z = (X @ W.astype(np.float32)).astype(np.float64) + b
+    d = X.shape[1]
+    Y = np.eye(k)[y]
+    XT = X.T.tocsr()
+
+    def loss_grad(theta):
+        W = theta[: d * k].reshape(d, k)
+        b = theta[d * k :]
+        z = X @ W + b
         z -= z.max(1, keepdims=True)
-        P = np.exp(z)
-        P /= P.sum(1, keepdims=True)
-        G = (P - Y) * sw / norm
-        gW = (X.T @ G.astype(np.float32)).astype(np.float64) + l2 * W / norm
-        gb = G.sum(0)
-        for p, g, m, v in ((W, gW, mW, vW), (b, gb, mb, vb)):
-            m *= 0.9
-            m += 0.1 * g
-            v *= 0.999
-            v += 0.001 * g * g
-            p -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-    return W, b
+        logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+        loss = -(sw * (Y * logp).sum(1)).sum() + (W * W).sum() / (2 * C)
+        G = (np.exp(logp) - Y) * sw[:, None]
+        gW = XT @ G + W / C
+        return loss, np.concatenate([gW.ravel(), G.sum(0)])
+
+    res = minimize(loss_grad, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return res.x[: d * k].reshape(d, k), res.x[d * k :]

@@ -18,8 +18,9 @@ import zlib
 
 from .lexicon_match import lexicon_features, normalise
 
-FEATURE_VERSION = 1
-HASH_DIM = 2048
+FEATURE_VERSION = 2  # 2: character n-gram counts (1 had word + char 4-gram weights)
+HASH_DIM = 1 << 20
+NGRAM_MIN, NGRAM_MAX = 2, 5
 LOGIT_STRIDE = 64  # 49152 / 64 = 768 logits per question (SmolLM2 vocabulary)
 MAX_TEXT_TOKENS = 160  # keep the newest part of long texts: bounded latency
 
@@ -50,21 +51,22 @@ INTENT_WORDS = {
 }
 
 
-def hashed_ngrams(text: str) -> tuple[list[int], list[float]]:
-    """Word uni/bigrams and in-word char 4-grams, hashed (crc32) and L2-normalised."""
-    words = normalise(text).split()
-    grams = ["w:" + w for w in words]
-    grams += ["b:" + a + "_" + b for a, b in zip(words, words[1:], strict=False)]
-    for w in words:
-        padded = "<" + w + ">"
-        grams += ["c:" + padded[i : i + 4] for i in range(max(1, len(padded) - 3))]
-    counts: dict[int, float] = {}
-    for g in grams:
-        h = zlib.crc32(g.encode())
-        counts[h % HASH_DIM] = counts.get(h % HASH_DIM, 0.0) + 1.0
-    norm = math.sqrt(sum(v * v for v in counts.values())) or 1.0
+def hashed_ngrams(text: str) -> tuple[list[int], list[int]]:
+    """Character 2- to 5-grams inside each word (padded with spaces), hashed (crc32).
+
+    Counts, not weights: the adapter applies tf-idf with the document frequencies of its own
+    training set. Text is normalised first (no accents, no punctuation), so "nao" and "não",
+    typed either way on a phone, share their grams.
+    """
+    counts: dict[int, int] = {}
+    for word in normalise(text).split():
+        padded = " " + word + " "
+        for n in range(NGRAM_MIN, NGRAM_MAX + 1):
+            for i in range(max(1, len(padded) - n + 1)):
+                h = zlib.crc32(padded[i : i + n].encode()) % HASH_DIM
+                counts[h] = counts.get(h, 0) + 1
     idx = sorted(counts)
-    return idx, [round(counts[i] / norm, 5) for i in idx]
+    return idx, [counts[i] for i in idx]
 
 
 def _word_ids(llama, table):
@@ -139,8 +141,17 @@ def model_pass(llama, text: str) -> dict:
 def features(text: str, lang: str, llama=None) -> dict:
     """Everything the adapter needs, computed once (when a correction is stored)."""
     lang = "pt" if lang == "pt" else "en"
-    idx, val = hashed_ngrams(text)
-    feats = {"v": FEATURE_VERSION, "lang": lang, "lex": lexicon_features(text, lang), "hash": [idx, val], "model": None}
+    feats = text_features(text, lang)
     if llama is not None:
         feats["model"] = model_pass(llama, text)
     return feats
+
+
+def text_features(text: str, lang: str, model: dict | None = None) -> dict:
+    """The parts computed from the text alone (cheap): lexicon counts and hashed n-grams.
+
+    Also how features stored by an older version are brought up to date: recompute these
+    from the correction's text and keep the stored model pass.
+    """
+    idx, val = hashed_ngrams(text)
+    return {"v": FEATURE_VERSION, "lang": lang, "lex": lexicon_features(text, lang), "hash": [idx, val], "model": model}

@@ -10,6 +10,8 @@ PARTS = ["o parafuso da prateleira", "a prateleira azul", "o parafuso da estante
 FAULTS = ["veio torto", "soltou", "está frouxo", "quebrou na montagem", "não encaixa", "ficou bambo"]
 THANKS = ["obrigado pela atenção de hoje", "valeu pelo retorno rápido", "agradeço a paciência",
           "obrigada pelas informações", "muito obrigado pela ajuda", "valeu, até mais"]
+GRIPES = ["o atendimento de vocês é péssimo", "estou muito insatisfeito com a loja", "que descaso com o cliente",
+          "nunca mais compro aqui", "vocês não respondem ninguém", "um absurdo esse tratamento"]
 PROBE = "o parafuso da prateleira azul soltou de novo"
 
 
@@ -46,6 +48,7 @@ def test_corrections_retrain_and_change_a_later_prediction(tmp_path, model_file)
         groups = [
             ("551100000002", [f"{p} {f}" for p in PARTS for f in FAULTS][:12], "support_technical"),
             ("551100000003", THANKS * 2, "other"),
+            ("551100000005", GRIPES * 2, "complaint"),
         ]
         for name, texts, label in groups:
             msgs = _chat(name, texts)
@@ -61,10 +64,10 @@ def test_corrections_retrain_and_change_a_later_prediction(tmp_path, model_file)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             adapter = server.request("GET", "/api/v1/health").json()["adapter"]
-            if adapter["state"] == "ready" and adapter["adapters"].get("intent", {}).get("examples") == 24:
+            if adapter["state"] == "ready" and adapter["adapters"].get("intent", {}).get("examples") == 36:
                 break
             time.sleep(0.5)
-        assert adapter["corrections"] == 24 and adapter["adapters"]["intent"]["examples"] == 24, adapter
+        assert adapter["corrections"] == 36 and adapter["adapters"]["intent"]["examples"] == 36, adapter
 
         after = _intent_of(server, token, "551100000004", PROBE)
         assert after == "support_technical", (before, after)

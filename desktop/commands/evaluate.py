@@ -37,8 +37,9 @@ def _turns(text: str) -> list[Turn]:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     rows = evaluation.read_rows(args.file, args.task)
     if args.limit:
-        rows = rows[: args.limit]
-    if not rows:
+        last = [i for i, r in enumerate(rows) if r["gold"]][: args.limit]
+        rows = rows[: last[-1] + 1] if last else []
+    if not evaluation.scorable(rows):
         raise InvalidInput(f"{args.file} has no scorable rows for {args.task}")
     engine = None
     if not args.no_model:
@@ -59,7 +60,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if args.train:
             from llm.adapter import train
 
-            train_rows = evaluation.read_rows(args.train, args.task)
+            train_rows = [r for path in args.train for r in evaluation.scorable(evaluation.read_rows(path, args.task))]
             show = _progress("features")
             examples = []
             for i, r in enumerate(train_rows):

@@ -48,11 +48,22 @@ def set_features(store: Store, ids: list[str], kid: str, feats: dict) -> None:
 
 
 def training_examples(store: Store) -> dict[str, list[tuple[dict, str]]]:
-    """Every correction with features whose contact still exists (erased ones are gone)."""
+    """Every correction with features whose contact still exists (erased ones are gone).
+
+    Features stored by an older version get their text parts recomputed from the stored text
+    (the model pass is kept), so an upgrade never throws the team's corrections away.
+    """
+    from llm.adapter import needs_refresh
+    from llm.label_features import text_features
+
     out: dict[str, list[tuple[dict, str]]] = {"sentiment": [], "intent": []}
-    for r in store.q("SELECT id, task, label, features FROM label_corrections WHERE features IS NOT NULL"):
+    sql = "SELECT id, task, label, lang, text, features FROM label_corrections WHERE features IS NOT NULL"
+    for r in store.q(sql):
         try:
             feats = store.unseal_json(r["features"], "label_corrections", "features", r["id"])
+            if needs_refresh(feats):
+                text = store.unseal(r["text"], "label_corrections", "text", r["id"])
+                feats = text_features(text, r["lang"], feats.get("model"))
         except KeyMissing:
             continue
         out[r["task"]].append((feats, r["label"]))

@@ -26,9 +26,9 @@ sys.path.insert(0, ROOT)
 
 from llm import adapter as adapter_mod  # noqa: E402
 from llm.label_features import features as compute_features  # noqa: E402
-from llm.label_features import hashed_ngrams  # noqa: E402
+from llm.label_features import text_features  # noqa: E402
 from llm.labels import predict_from_features, predict_labels  # noqa: E402
-from llm.lexicon_match import SENTIMENTS, lexicon_features  # noqa: E402
+from llm.lexicon_match import SENTIMENTS  # noqa: E402
 
 EVAL = os.path.join(os.path.dirname(ROOT), "shared", "eval")
 SEEDS = os.path.join(ROOT, "llm", "data")
@@ -103,8 +103,7 @@ class FeatureSource:
                     self.cache[(d["lang"], d["text"])] = d["model"]
 
     def get(self, text, lang, with_model=True):
-        idx, val = hashed_ngrams(text)
-        feats = {"v": 1, "lang": lang, "lex": lexicon_features(text, lang), "hash": [idx, val], "model": None}
+        feats = text_features(text, lang)
         if not with_model or self.llama is None and (lang, text) not in self.cache:
             return feats
         model = self.cache.get((lang, text))

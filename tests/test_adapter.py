@@ -1,0 +1,84 @@
+"""The label adapter without the model: learning, persistence, and upgrades of stored features.
+
+Fast unit tests; the end-to-end path (model features, API, background retrain) is
+tests/test_corrections.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from desktop.store import chats, corrections
+from desktop.store.database import Store
+from llm import adapter as adapter_mod
+from llm.label_features import FEATURE_VERSION, text_features
+from llm.labels import predict_from_features
+
+HAPPY = ["adorei o produto", "chegou rapidinho, amei", "tudo perfeito, obrigada", "produto excelente"]
+NEUTRAL = ["chegou, ainda vou testar", "veio certinho mas demorou", "é ok, nada demais", "razoável pelo preço"]
+ANGRY = ["não recebi até hoje", "veio quebrado, que raiva", "péssimo, quero meu dinheiro", "produto horrível"]
+
+
+def _examples(times: int = 5):
+    data = [(t, "positive") for t in HAPPY] + [(t, "neutral") for t in NEUTRAL] + [(t, "negative") for t in ANGRY]
+    return [(text_features(f"{t} {'!' * i}", "pt"), label) for i in range(times) for t, label in data]
+
+
+def test_adapter_learns_and_round_trips_exactly():
+    ad = adapter_mod.train(_examples(), "sentiment")
+    assert ad.labels == ["negative", "neutral", "positive"] and ad.n_examples == 60
+    probe = text_features("veio certinho mas demorou um pouco", "pt")
+    p = ad.predict_proba(probe)
+    assert max(p, key=p.get) == "neutral", p
+    again = adapter_mod.Adapter.from_bytes(ad.to_bytes())
+    q = again.predict_proba(probe)
+    assert all(abs(p[k] - q[k]) < 1e-5 for k in p)
+    # With enough corrections the blended label follows the team.
+    assert predict_from_features(probe, {"sentiment": ad})["sentiment"]["label"] == "neutral"
+
+
+def test_labels_the_team_never_used_keep_their_base_probability():
+    ad = adapter_mod.train([(f, "complaint" if lab == "negative" else "other") for f, lab in _examples()], "intent")
+    assert ad.labels == ["complaint", "other"]
+    base = {label: 1 / 8 for label in adapter_mod.INTENTS}
+    blended = ad.blend(base, text_features("quero cancelar", "pt"))
+    assert set(blended) == set(adapter_mod.INTENTS) and abs(sum(blended.values()) - 1) < 1e-9
+    assert blended["cancellation"] > 0.05
+
+
+def test_adapter_refuses_unknown_formats_and_stale_features():
+    buf = io.BytesIO()
+    np.savez_compressed(buf, meta=np.frombuffer(json.dumps({"format": 1}).encode(), np.uint8))
+    with pytest.raises(ValueError, match="format"):
+        adapter_mod.Adapter.from_bytes(buf.getvalue())
+    stale = dict(text_features("oi", "pt"), v=1)
+    assert adapter_mod.needs_refresh(stale)
+    with pytest.raises(ValueError, match="older version"):
+        adapter_mod.train([(stale, "positive")], "sentiment")
+    with pytest.raises(ValueError, match="task"):
+        adapter_mod.train(_examples(1), "astrology")
+
+
+def test_stored_features_from_an_older_version_are_recomputed_from_the_text(tmp_path):
+    store, _ = Store.open(tmp_path, "")
+    capture = {
+        "chat": {"id": "5511900000009@c.us", "title": "Rita", "is_group": False, "phone": None},
+        "messages": [
+            {"id": "false_x_1", "direction": "in", "kind": "text", "author": "Rita", "timestamp": "2026-03-10T09:00:00",
+             "text": "adorei"},
+        ],
+    }
+    stored = chats.store_capture(store, capture, "u1")
+    row = chats.conversation_row(store, stored.conversation_id)
+    ids = corrections.add(store, row, "u1", {"sentiment": "positive"}, "adorei, chegou rapidinho", "pt")
+    model = {"sent_zero": {"negative": -3.0, "neutral": -2.0, "positive": -1.0}}
+    old = {"v": 1, "lang": "pt", "lex": [0.0], "hash": [[1, 2], [0.5, 0.5]], "model": model}
+    corrections.set_features(store, ids, row["kid"], old)
+    (feats, label), = corrections.training_examples(store)["sentiment"]
+    assert label == "positive" and feats["v"] == FEATURE_VERSION and feats["model"] == model
+    assert feats == text_features("adorei, chegou rapidinho", "pt", model)
+    store.close()
