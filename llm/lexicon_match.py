@@ -12,18 +12,18 @@ import re
 import unicodedata
 
 from . import lexicon_en, lexicon_pt
+from .tasks import INTENTS, SENTIMENTS  # the label sets are defined once, with the prompts
 
-INTENTS = (
-    "purchase_pricing",
-    "support_technical",
-    "complaint",
-    "scheduling",
-    "cancellation",
-    "order_status",
-    "greeting_smalltalk",
-    "other",
-)
-SENTIMENTS = ("negative", "neutral", "positive")
+__all__ = [
+    "INTENTS",
+    "SENTIMENTS",
+    "LEXICON_FEATURE_NAMES",
+    "lexicon_features",
+    "normalise",
+    "rule_intent",
+    "rule_sentiment",
+]
+
 
 LEXICON_FEATURE_NAMES = ["pos", "neg", "mixed", "n_pos", "n_neg", "negated", "log_words", "question", "short"] + [
     "int_" + name for name in INTENTS[:-1]
