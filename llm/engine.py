@@ -176,8 +176,14 @@ class Engine:
             raise ModelLoadFailed(f"could not load {path.name}: {e}") from None
         if self.settings.state_cache_bytes > 0:
             llama.set_cache(LlamaRAMCache(capacity_bytes=self.settings.state_cache_bytes))
-        self._llama = llama
         log.info("model %s loaded in %.2fs (%d threads)", self.settings.model_id, time.monotonic() - t0, threads)
+        try:
+            from .seed_adapter import prepare
+
+            prepare(llama, path)
+        except Exception:  # noqa: BLE001 - labels still work without the built-in adapter
+            log.exception("built-in label adapter unavailable")
+        self._llama = llama
 
     def _main(self) -> None:
         _lower_priority()

@@ -2,9 +2,10 @@
 
 Out of the box: hand-written lexicon rules (``lexicon_pt``/``lexicon_en``), combined, when a
 model is given, with the model's calibrated zero-shot log-probabilities of answer words
-(one prompt, two short questions, KV prefix reused; see ``label_features``). With a trained
+(one prompt, two short questions, KV prefix reused; see ``label_features``), then blended
+with the built-in adapter trained on our own examples (``llm.seed_adapter``). With a trained
 ``adapter`` (``llm.adapter``) learned from the team's corrections, its probabilities are
-blended in. Without a model everything runs on the lexicon (pure Python).
+blended in last. Without a model the same runs on the text features alone.
 """
 
 from __future__ import annotations
@@ -57,17 +58,17 @@ def _adapter_for(adapter, task):
     return adapter if getattr(adapter, "task", None) == task else None
 
 
-def predict_from_features(feats: dict, adapter=None) -> dict:
+def predict_from_features(feats: dict, adapter=None, seed=None) -> dict:
     """Labels from stored/computed features (``features(...)``); same result as
-    ``predict_labels`` on the text the features came from."""
+    ``predict_labels`` on the text the features came from. ``seed`` is the built-in adapter
+    (``llm.seed_adapter``), blended in before the team's ``adapter``."""
     sent = base_sentiment(feats)
     intent = base_intent(feats, sent)
-    ad = _adapter_for(adapter, "sentiment")
-    if ad is not None:
-        sent = ad.blend(sent, feats)
-    ad = _adapter_for(adapter, "intent")
-    if ad is not None:
-        intent = ad.blend(intent, feats)
+    for adapters in (seed, adapter):  # built-in first, the team's corrections last
+        ad = _adapter_for(adapters, "sentiment")
+        sent = ad.blend(sent, feats) if ad is not None else sent
+        ad = _adapter_for(adapters, "intent")
+        intent = ad.blend(intent, feats) if ad is not None else intent
     s_label = max(sent, key=sent.get)
     i_label = max(intent, key=intent.get)
     score = max(-1.0, min(1.0, sent["positive"] - sent["negative"]))
@@ -84,5 +85,7 @@ def predict_labels(text: str, lang: str, llama=None, adapter=None) -> dict:
     or None for the lexicon-only fallback; ``adapter`` an ``Adapter``, or a dict/list of
     them by task (``{"sentiment": a, "intent": b}``).
     """
+    from .seed_adapter import for_model
+
     feats = features(text or "", lang, llama)
-    return predict_from_features(feats, adapter)
+    return predict_from_features(feats, adapter, for_model(llama))

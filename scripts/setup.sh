@@ -17,3 +17,5 @@ echo "==> installing Python packages (the first time, llama-cpp-python compiles:
 .venv/bin/python -m pip install --quiet -e ".[${CONVERSA_EXTRAS:-test}]"
 echo "==> default model"
 .venv/bin/conversa models pull default
+echo "==> checking the model (the first time, also prepares the built-in label examples: about a minute)"
+.venv/bin/conversa models test

@@ -82,3 +82,14 @@ def test_stored_features_from_an_older_version_are_recomputed_from_the_text(tmp_
     assert label == "positive" and feats["v"] == FEATURE_VERSION and feats["model"] == model
     assert feats == text_features("adorei, chegou rapidinho", "pt", model)
     store.close()
+
+
+def test_built_in_adapter_is_trained_on_our_seed_examples_without_a_model():
+    from llm import seed_adapter
+    from llm.labels import predict_labels
+
+    rows = seed_adapter.seed_rows()
+    assert {lang for _, lang, _, _ in rows} == {"pt", "en"} and len(rows) > 150
+    built_in = seed_adapter.for_model(None)
+    assert set(built_in) == {"sentiment", "intent"} and built_in["intent"].n_examples == len(rows)
+    assert predict_labels("quero cancelar meu pedido", "pt")["intent"]["label"] == "cancellation"

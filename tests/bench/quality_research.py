@@ -25,13 +25,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from llm import adapter as adapter_mod  # noqa: E402
+from llm import seed_adapter  # noqa: E402
 from llm.label_features import features as compute_features  # noqa: E402
 from llm.label_features import text_features  # noqa: E402
 from llm.labels import predict_from_features, predict_labels  # noqa: E402
 from llm.lexicon_match import SENTIMENTS  # noqa: E402
 
 EVAL = os.path.join(os.path.dirname(ROOT), "shared", "eval")
-SEEDS = os.path.join(ROOT, "llm", "data")
 DEFAULT_MODEL = os.path.join(os.path.dirname(ROOT), "models-scratch", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
@@ -39,17 +39,6 @@ DEFAULT_MODEL = os.path.join(os.path.dirname(ROOT), "models-scratch", "SmolLM2-1
 def load_csv(name):
     with open(os.path.join(EVAL, name), newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-def load_seeds(lang):
-    rows = []
-    with open(os.path.join(SEEDS, f"seed_{lang}.tsv"), encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            text, sent, intent = line.rstrip("\n").split("\t")
-            rows.append({"text": text, "label": sent, "intent": intent})
-    return rows
 
 
 def subset(rows, limit, key):
@@ -179,11 +168,12 @@ def main():
             ),
         ),
     }
-    seeds = {lang: load_seeds(lang) for lang in ("pt", "en")}
+    seeds = seed_adapter.seed_rows()
 
     t0 = time.time()
     feats = {name: [src.get(r["text"], lang, has_model) for r in rows] for name, (lang, _task, rows) in sets.items()}
-    seed_feats = {lang: [src.get(r["text"], lang, has_model) for r in rows] for lang, rows in seeds.items()}
+    seed = seed_adapter.train_from([src.get(text, lang, has_model) for text, lang, _s, _i in seeds])
+    seed_text_only = seed_adapter.train_from([src.get(text, lang, False) for text, lang, _s, _i in seeds])
     print(f"features ready in {time.time() - t0:.0f} s", file=sys.stderr)
 
     def score(name, preds):
@@ -194,38 +184,33 @@ def main():
         return pred["sentiment"]["label"] if task == "sentiment" else pred["intent"]["label"]
 
     table = {}
-    # 1. lexicon only (the llama=None path)
+    # 1. lexicon only (the llama=None path without the built-in adapter), then with it
     table["lexicon rules (no model)"] = {
         n: score(n, [pick(predict_from_features(dict(f, model=None)), sets[n][1]) for f in feats[n]]) for n in sets
+    }
+    table["lexicon + built-in adapter (no model)"] = {
+        n: score(
+            n, [pick(predict_from_features(dict(f, model=None), None, seed_text_only), sets[n][1]) for f in feats[n]]
+        )
+        for n in sets
     }
     if has_model:
         table["model zero-shot logprob (calibrated)"] = {
             n: score(n, [zero_shot(f, "sent_zero" if sets[n][1] == "sentiment" else "intent_zero") for f in feats[n]])
             for n in sets
         }
-        table["DEFAULT: lexicon x zero-shot"] = {
+        table["lexicon x zero-shot"] = {
             n: score(n, [pick(predict_from_features(f), sets[n][1]) for f in feats[n]]) for n in sets
         }
-        # 2. head trained on our own hand-written seed examples only
-        heads = {}
-        for lang in ("pt", "en"):
-            heads[lang] = {
-                "sentiment": adapter_mod.train(
-                    [(f, r["label"]) for f, r in zip(seed_feats[lang], seeds[lang], strict=False)], "sentiment"
-                ),
-                "intent": adapter_mod.train(
-                    [(f, r["intent"]) for f, r in zip(seed_feats[lang], seeds[lang], strict=False)], "intent"
-                ),
-            }
-        table["seed head (our examples) + default"] = {
-            n: score(n, [pick(predict_from_features(f, heads[sets[n][0]]), sets[n][1]) for f in feats[n]]) for n in sets
+        table["DEFAULT: lexicon x zero-shot + built-in adapter"] = {
+            n: score(n, [pick(predict_from_features(f, None, seed), sets[n][1]) for f in feats[n]]) for n in sets
         }
 
     print_table("Out of the box (no training on eval data), macro-F1", table, sets)
 
     # 3. learning from the team: pool + 4/5 dev -> held-out 1/5 (5-fold)
     if "learning" not in args.skip:
-        learning(src, has_model, args.limit)
+        learning(src, has_model, args.limit, seed if has_model else seed_text_only)
 
     # 4. latency of the real function
     if "timing" not in args.skip:
@@ -240,7 +225,7 @@ def print_table(title, table, sets):
         print(f"{method:42s}" + "".join(f"{scores[n]:14.3f}" if n in scores else f"{'-':>14s}" for n in names))
 
 
-def learning(src, has_model, limit):
+def learning(src, has_model, limit, seed):
     pool = load_csv("olist_ptbr_pool.csv")
     sdev = subset(load_csv("sentiment_ptbr_dev.csv"), limit, "label")
     idev = subset([r for r in load_csv("intent_ptbr_olist_dev.csv") if r["mapped_label"]], limit, "label")
@@ -273,7 +258,7 @@ def learning(src, has_model, limit):
             ad = adapter_mod.train(train, task)
             times.append((time.time() - t, len(train)))
             for i in test:
-                p = predict_from_features(feats_[i], {task: ad})
+                p = predict_from_features(feats_[i], {task: ad}, seed)
                 preds[i] = p["sentiment"]["label"] if task == "sentiment" else p["intent"]["label"]
         sc = score_sentiment(rows, preds) if task == "sentiment" else score_intent(rows, preds)
         results[lang_name] = (sc, times)
@@ -284,7 +269,7 @@ def learning(src, has_model, limit):
     # strictest: pool only, all of dev held out
     for task, rows, ff, extra in (("sentiment", sdev, sdev_f, pool_sent), ("intent", idev, idev_f, pool_int)):
         ad = adapter_mod.train(extra, task)
-        preds = [predict_from_features(x, {task: ad})[task]["label"] for x in ff]
+        preds = [predict_from_features(x, {task: ad}, seed)[task]["label"] for x in ff]
         sc = score_sentiment(rows, preds) if task == "sentiment" else score_intent(rows, preds)
         results[f"pt {task}: pool only, all dev held out"] = (sc, [])
     cv(en_sdev, f(en_sdev, "en"), "sentiment", [], "en sentiment: 4/5 dev")
