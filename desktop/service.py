@@ -314,14 +314,15 @@ class Service:
         self._training = asyncio.ensure_future(self._retrain())
 
     async def _retrain(self) -> None:
-        from llm.adapter import train
+        from llm.adapter import needs_refresh, train
 
         try:
             while True:
                 self._retrain_again = False
                 job = await self.db(jobs.create, "retrain", None, 2, "training the label adapter")
                 await self.db(jobs.update, job, state="running")
-                examples = await self.db(corrections.training_examples)
+                stored = await self.db(corrections.training_examples, needs_refresh)
+                examples = {task: [_current(*row) for row in rows] for task, rows in stored.items()}
                 t0 = time.monotonic()
                 trained = {}
                 for task, ex in examples.items():
@@ -425,3 +426,11 @@ def _admin(principal: Principal) -> None:
 def _insight_out(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k != "id"}
     return out
+
+
+def _current(feats: dict, label: str, text: str | None, lang: str) -> tuple[dict, str]:
+    """A stored training example with its text features brought to this version (the stored
+    model pass is kept): an upgrade never throws the team's corrections away."""
+    from llm.label_features import text_features
+
+    return (text_features(text, lang, feats.get("model")) if text is not None else feats), label

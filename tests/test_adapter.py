@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pytest
 
+from desktop.service import _current
 from desktop.store import chats, corrections
 from desktop.store.database import Store
 from llm import adapter as adapter_mod
@@ -78,9 +79,14 @@ def test_stored_features_from_an_older_version_are_recomputed_from_the_text(tmp_
     model = {"sent_zero": {"negative": -3.0, "neutral": -2.0, "positive": -1.0}}
     old = {"v": 1, "lang": "pt", "lex": [0.0], "hash": [[1, 2], [0.5, 0.5]], "model": model}
     corrections.set_features(store, ids, row["kid"], old)
-    (feats, label), = corrections.training_examples(store)["sentiment"]
-    assert label == "positive" and feats["v"] == FEATURE_VERSION and feats["model"] == model
-    assert feats == text_features("adorei, chegou rapidinho", "pt", model)
+    (feats, label, text, lang), = corrections.training_examples(store, adapter_mod.needs_refresh)["sentiment"]
+    assert (label, text, lang) == ("positive", "adorei, chegou rapidinho", "pt")
+    fresh, _ = _current(feats, label, text, lang)
+    assert fresh["v"] == FEATURE_VERSION and fresh["model"] == model
+    assert fresh == text_features("adorei, chegou rapidinho", "pt", model)
+    corrections.set_features(store, ids, row["kid"], fresh)
+    (_feats, _label, text, _lang), = corrections.training_examples(store, adapter_mod.needs_refresh)["sentiment"]
+    assert text is None  # current features: the text stays sealed
     store.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from desktop.store.database import Store, new_id
@@ -47,26 +48,21 @@ def set_features(store: Store, ids: list[str], kid: str, feats: dict) -> None:
         )
 
 
-def training_examples(store: Store) -> dict[str, list[tuple[dict, str]]]:
-    """Every correction with features whose contact still exists (erased ones are gone).
-
-    Features stored by an older version get their text parts recomputed from the stored text
-    (the model pass is kept), so an upgrade never throws the team's corrections away.
-    """
-    from llm.adapter import needs_refresh
-    from llm.label_features import text_features
-
-    out: dict[str, list[tuple[dict, str]]] = {"sentiment": [], "intent": []}
+def training_examples(
+    store: Store, stale: Callable[[dict], bool] = lambda feats: False
+) -> dict[str, list[tuple[dict, str, str | None, str]]]:
+    """Every correction with features whose contact still exists (erased ones are gone), as
+    ``(features, label, text, lang)``. ``text`` is decrypted only for features that ``stale``
+    says an older version stored, so the caller can recompute them; otherwise it is None."""
+    out: dict[str, list[tuple[dict, str, str | None, str]]] = {"sentiment": [], "intent": []}
     sql = "SELECT id, task, label, lang, text, features FROM label_corrections WHERE features IS NOT NULL"
     for r in store.q(sql):
         try:
             feats = store.unseal_json(r["features"], "label_corrections", "features", r["id"])
-            if needs_refresh(feats):
-                text = store.unseal(r["text"], "label_corrections", "text", r["id"])
-                feats = text_features(text, r["lang"], feats.get("model"))
+            text = store.unseal(r["text"], "label_corrections", "text", r["id"]) if stale(feats) else None
         except KeyMissing:
             continue
-        out[r["task"]].append((feats, r["label"]))
+        out[r["task"]].append((feats, r["label"], text, r["lang"]))
     return out
 
 
