@@ -73,3 +73,20 @@ def test_suggestion_rules_hold_on_fixture_chats(engine, name, lang):
         assert tasks.detect_language([s]) == lang or len(s.split()) <= 3, s
         assert not tasks.is_echo(s, [t.text for t in turns if t.direction == "in"]), s
         assert not tasks.invented_facts(s, conversation), s
+
+
+def test_eval_predicts_every_row_but_scores_only_mapped_ones(data_dir, tmp_path):
+    src = tmp_path / "intent.csv"
+    src.write_text(
+        "id,text,label,mapped_label,alt_label\n"
+        "a,quero cancelar minha compra,cancelamento,cancellation,\n"
+        "b,produto chegou quebrado e ninguém responde,reclamacao,order_status,complaint\n"
+        "c,gostei,satisfeito,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "pred.csv"
+    r = cli(data_dir, "eval", "intent", str(src), "--no-model", "--json", "--predictions", str(out))
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["n"] == 2 and set(res["per_class"]) == {"cancellation", "order_status"}
+    assert [p["id"] for p in csv.DictReader(out.open(encoding="utf-8"))] == ["a", "b", "c"]
