@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def _cache_key(model_path: Path) -> str:
 def _read(paths: dict[str, Path]) -> dict[str, adapter_mod.Adapter] | None:
     try:
         return {task: adapter_mod.Adapter.from_bytes(p.read_bytes()) for task, p in paths.items()}
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # missing or damaged: rebuild
         return None
 
 
