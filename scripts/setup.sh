@@ -14,7 +14,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "==> installing Python packages (the first time, llama-cpp-python compiles: a few minutes)"
 .venv/bin/python -m pip install --quiet --upgrade pip
+# AMX kernels are left out: on VMs that expose AMX in cpuid without enabling its register
+# state (Firecracker, some clouds) they die with "Illegal instruction" on the first batch.
+export CMAKE_ARGS="${CMAKE_ARGS:--DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'}"
 .venv/bin/python -m pip install --quiet -e ".[${CONVERSA_EXTRAS:-test}]"
+if .venv/bin/python -c 'import sys; from llama_cpp import llama_cpp as l; sys.exit(b"AMX_INT8 = 1" not in l.llama_print_system_info())'; then
+  # a wheel built earlier with AMX sits in pip's cache: rebuild it once without
+  echo "==> rebuilding llama-cpp-python without AMX kernels (a few minutes)"
+  .venv/bin/python -m pip cache remove llama_cpp_python >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install --quiet --force-reinstall --no-deps "$(.venv/bin/python -c 'import importlib.metadata as m; print("llama-cpp-python==" + m.version("llama-cpp-python"))')"
+fi
 echo "==> default model"
 .venv/bin/conversa models pull default
 echo "==> checking the model (the first time, also prepares the built-in label examples: about a minute)"
