@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from . import reply_check
+
 SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = (
     "purchase_pricing",
@@ -350,12 +352,20 @@ def finalize_with_sources(
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
 
+    ours = [t for texts in FALLBACKS[lang].values() for t in texts]
+    known = reply_check.vocabulary(lang, [t.text for t in turns] + extra + ours)
+    topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []))
+
     def add(text: str, source: str) -> None:
         text = clean_suggestion(text)
         key = _norm(text)
         if not key or key in seen or len(out) >= 3:
             return
         if any(SequenceMatcher(None, key, s).ratio() > 0.85 for s in seen):
+            return
+        if source == "model" and (
+            is_echo(text, [t.text for t in turns]) or not reply_check.reads_well(text, lang, known, topic)
+        ):
             return
         if suggestion_ok(text, lang, turns, allowed_extra):
             out.append((text, source))

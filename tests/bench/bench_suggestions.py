@@ -168,9 +168,15 @@ def conversations(eval_dir: Path) -> list[tuple[str, str, list[dict]]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", default=str(Path(__file__).resolve().parents[2].parent / "shared" / "eval"))
+    ap.add_argument("--model", default="default", help="catalogue id, or a GGUF file in the models folder by id")
+    ap.add_argument("--show", action="store_true", help="print every model-written reply, to read them")
     args = ap.parse_args()
-    model = catalog.pull("default", Path.home() / ".local/share/conversa/models")[0]
-    engine = Engine(EngineSettings(model_path=model, model_id="default"))
+    models_dir = Path.home() / ".local/share/conversa/models"
+    if catalog.entry(args.model):
+        model = catalog.pull(args.model, models_dir)[0]
+    else:
+        model = catalog.model_path(models_dir, args.model)
+    engine = Engine(EngineSettings(model_path=model, model_id=args.model))
     engine.start()
     engine.wait_ready(120)
     holds: Counter = Counter()
@@ -195,6 +201,8 @@ def main() -> None:
         for s, src in zip(sugg, r["suggestion_sources"], strict=True):
             n_sugg += 1
             sources[src] += 1
+            if args.show and src == "model":
+                print(f"[{lang}] {s}")
             holds["non-empty"] += bool(s.strip())
             holds["language"] += language_of(s) in (lang, "?")
             holds["length ≤ 280"] += len(s) <= tasks.MAX_SUGGESTION_CHARS

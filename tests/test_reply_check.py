@@ -1,0 +1,66 @@
+"""Model-written replies are offered only when they read like a reply to this customer."""
+
+import pytest
+
+from llm import tasks
+
+PT_TURNS = [
+    tasks.Turn("out", "Olá! Aqui é da loja, como posso ajudar?"),
+    tasks.Turn("in", "oi, meu pedido ainda não chegou, já faz 10 dias"),
+]
+EN_TURNS = [
+    tasks.Turn("out", "Hi! This is the store, how can I help?"),
+    tasks.Turn("in", "my order has not arrived yet, it has been 10 days"),
+]
+
+
+def offered(reply: str, lang: str) -> bool:
+    turns = PT_TURNS if lang == "pt" else EN_TURNS
+    out = tasks.finalize_with_sources([reply], lang, "order_status", turns, "Ana")
+    assert len(out) == 3  # our templates fill the places of rejected replies
+    return any(source == "model" for _, source in out)
+
+
+# Real outputs of the default model (SmolLM2-135M) on our bench conversations.
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Cadencem Cáceres",
+        "Eu queria ajudar para a fúbremos ter carros alimentares, e estamos em uma útima cidade.",
+        "todos em um cachir muito",
+        "meu amigo no Brasil, me entrega a díxica.",
+        "Exemplo de respostas diferentes que o atendente pode enviar agora",
+        "Vamos verificar se o atendente também esteve apreciado para muitos casos",
+        "em todas as informações de uma frase.",
+        "Resumos da informação",
+        "Olá! Aqui é da loja, como posso ajudar?",  # the attendant's own message again
+    ],
+)
+def test_nonsense_pt_is_not_offered(reply):
+    assert not offered(reply, "pt")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Sender's summary: Please add a few details about your trip to the store.",
+        "This has to be more fun! Let's chat about what makes your vehicle special.",
+        "not the answer you asked for",
+    ],
+)
+def test_off_topic_en_is_not_offered(reply):
+    assert not offered(reply, "en")
+
+
+@pytest.mark.parametrize(
+    ("reply", "lang"),
+    [
+        ("Oi! Sinto muito pela demora. Vou verificar o rastreio do seu pedido agora mesmo.", "pt"),
+        ("Peço desculpas pelo atraso, pode me passar o número do pedido?", "pt"),
+        ("Entendo sua preocupação, vamos resolver isso o quanto antes.", "pt"),
+        ("I'm sorry your order hasn't arrived yet. Let me check the tracking for you.", "en"),
+        ("We apologize for the delay, I'll contact the carrier right away.", "en"),
+    ],
+)
+def test_sensible_replies_are_offered_first(reply, lang):
+    assert offered(reply, lang)
