@@ -187,7 +187,9 @@ def analyze(
         for q in req.quick_replies
         if intent in (q.get("intents") or [])
     ]
-    final = tasks.finalize_with_sources(candidates, lang, intent, turns, req.contact_name, extra)
+    final = tasks.finalize_with_sources(
+        candidates, lang, intent, turns, req.contact_name, extra, labels["sentiment"]["label"]
+    )
     suggestions = [text for text, _ in final]
     summary = tasks.clean_suggestion(summary) if summary and tasks.detect_language([summary]) == lang else ""
     return {

@@ -154,6 +154,29 @@ FALLBACKS: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# Put first when the customer's mood calls for it: thanks for praise, an apology for a gripe
+# that is not about a specific intent (complaint replies already apologise).
+MOOD_FALLBACKS: dict[str, dict[str, list[str]]] = {
+    "pt": {
+        "positive": [
+            "Que bom que gostou{nome}! Obrigado pela preferência.",
+            "Ficamos muito felizes em saber{nome}! Qualquer coisa, é só chamar.",
+        ],
+        "negative": ["Sinto muito por isso{nome}. Pode me contar o que aconteceu para eu resolver?"],
+    },
+    "en": {
+        "positive": [
+            "So glad you liked it{nome}! Thanks for choosing us.",
+            "That's great to hear{nome}! Just message us if you need anything.",
+        ],
+        "negative": ["I'm sorry about that{nome}. Could you tell me what happened so I can fix it?"],
+    },
+}
+_MOOD_FIRST = {
+    "positive": {"other", "greeting_smalltalk", "order_status", "purchase_pricing"},
+    "negative": {"other", "greeting_smalltalk"},
+}
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -333,9 +356,11 @@ def finalize_suggestions(
     turns: list[Turn],
     contact_name: str | None = None,
     extra: list[str] | None = None,
+    sentiment: str | None = None,
 ) -> list[str]:
     """Exactly 3 distinct replies that keep every rule: quick replies, the model's valid ones, then ours."""
-    return [text for text, _ in finalize_with_sources(candidates, lang, intent, turns, contact_name, extra)]
+    final = finalize_with_sources(candidates, lang, intent, turns, contact_name, extra, sentiment)
+    return [text for text, _ in final]
 
 
 def finalize_with_sources(
@@ -345,6 +370,7 @@ def finalize_with_sources(
     turns: list[Turn],
     contact_name: str | None = None,
     extra: list[str] | None = None,
+    sentiment: str | None = None,
 ) -> list[tuple[str, str]]:
     """As `finalize_suggestions`, with where each reply came from: quick_reply, model or template."""
     extra = extra or []
@@ -352,7 +378,7 @@ def finalize_with_sources(
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
 
-    ours = [t for texts in FALLBACKS[lang].values() for t in texts]
+    ours = [t for group in (FALLBACKS, MOOD_FALLBACKS) for texts in group[lang].values() for t in texts]
     known = reply_check.vocabulary(lang, [t.text for t in turns] + extra + ours)
     topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []))
 
@@ -376,7 +402,8 @@ def finalize_with_sources(
     for text in candidates:
         add(text, "model")
     nome = first_name(contact_name)
-    pool = FALLBACKS[lang].get(intent, []) + FALLBACKS[lang]["other"]
+    mood = MOOD_FALLBACKS[lang].get(sentiment or "", []) if intent in _MOOD_FIRST.get(sentiment or "", ()) else []
+    pool = mood + FALLBACKS[lang].get(intent, []) + FALLBACKS[lang]["other"]
     for text in pool:
         add(text.replace("{nome}", f", {nome}" if nome else ""), "template")
     return out

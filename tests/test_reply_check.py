@@ -64,3 +64,15 @@ def test_off_topic_en_is_not_offered(reply):
 )
 def test_sensible_replies_are_offered_first(reply, lang):
     assert offered(reply, lang)
+
+
+def test_templates_follow_the_customers_mood():
+    praise = [tasks.Turn("in", "adorei, chegou rapidinho")]
+    out = tasks.finalize_suggestions([], "pt", "other", praise, "Ana Souza", sentiment="positive")
+    assert out[0] == "Que bom que gostou, Ana! Obrigado pela preferência."
+    gripe = [tasks.Turn("in", "that was awful")]
+    out = tasks.finalize_suggestions([], "en", "other", gripe, None, sentiment="negative")
+    assert out[0].startswith("I'm sorry about that.")
+    # a complaint keeps its own apologies first
+    out = tasks.finalize_suggestions([], "pt", "complaint", gripe, None, sentiment="negative")
+    assert out[0] == tasks.FALLBACKS["pt"]["complaint"][0].replace("{nome}", "")
