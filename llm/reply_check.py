@@ -12,7 +12,8 @@ fill its place (see ``tasks.finalize_with_sources``):
 - it speaks to the customer (a service word such as "posso", "você", "sorry", "we");
 - it is about this conversation: it shares a content word with it or with the replies we
   would write for the detected intent;
-- it does not talk about the task itself (attendant, summary, example, JSON).
+- it does not talk about the task itself (attendant, summary, example, JSON) and is not a
+  refusal ("não posso ajudar com isso").
 
 The word lists are written by us from general knowledge of both languages; nothing is mined
 from any data set. Words are compared normalised (lower case, no accents).
@@ -133,6 +134,11 @@ _STOP = set(
     "about with from that this there here your yours what when where which would could should will "
     "have been just also very really please thanks thank sorry today know".split()
 )
+# A model refusing or speaking as a model: never something an attendant sends.
+_REFUSAL = re.compile(
+    r"\b(nao (posso|consigo) ajudar|nao e possivel ajudar|can'?t help|cannot help|unable to help|"
+    r"as an ai|language model|sou (um|uma) (ia|assistente|modelo))\b"
+)
 _WORD = re.compile(r"[a-z']+")
 
 
@@ -158,7 +164,7 @@ def reads_well(reply: str, lang: str, known: set[str], topic: set[str]) -> bool:
     ``topic`` holds the words of the conversation and of our replies for its intent.
     """
     words = normalise_words(reply)
-    if len(words) < 2 or any(w in _TASK_WORDS for w in words):
+    if len(words) < 2 or any(w in _TASK_WORDS for w in words) or _REFUSAL.search(" ".join(words)):
         return False
     unknown = [w for w in words if w not in known and w.strip("'") not in known]
     if len(unknown) > len(words) // 8:

@@ -34,6 +34,7 @@ def offered(reply: str, lang: str) -> bool:
         "em todas as informações de uma frase.",
         "Resumos da informação",
         "Olá! Aqui é da loja, como posso ajudar?",  # the attendant's own message again
+        "Desculpe, mas não posso ajudar com essa solicitação do pedido.",  # Qwen2.5-Coder-0.5B
     ],
 )
 def test_nonsense_pt_is_not_offered(reply):
@@ -46,6 +47,7 @@ def test_nonsense_pt_is_not_offered(reply):
         "Sender's summary: Please add a few details about your trip to the store.",
         "This has to be more fun! Let's chat about what makes your vehicle special.",
         "not the answer you asked for",
+        "We're sorry, but we can't help with that order. Please let us know if it's a problem at the store.",
     ],
 )
 def test_off_topic_en_is_not_offered(reply):
