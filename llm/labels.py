@@ -64,6 +64,8 @@ def predict_from_features(feats: dict, adapter=None, seed=None) -> dict:
     (``llm.seed_adapter``), blended in before the team's ``adapter``."""
     sent = base_sentiment(feats)
     intent = base_intent(feats, sent)
+    if seed is not None and feats.get("lang", "pt") in seed:  # built-in adapters come by language
+        seed = seed[feats.get("lang", "pt")]
     for adapters in (seed, adapter):  # built-in first, the team's corrections last
         ad = _adapter_for(adapters, "sentiment")
         sent = ad.blend(sent, feats) if ad is not None else sent
