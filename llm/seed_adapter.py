@@ -110,6 +110,9 @@ def prepare(llama: Any, model_path: Path) -> dict[str, dict[str, adapter_mod.Ada
         try:
             for (lang, task), p in paths.items():
                 _write(p, adapters[lang][task].to_bytes())
+            for old in real.parent.glob(f"{real.stem}.seed-*.npz"):  # earlier seeds or versions
+                if old not in paths.values():
+                    old.unlink(missing_ok=True)
         except OSError as e:  # a read-only models folder: rebuild next start, still work now
             log.warning("could not cache the built-in label adapters: %s", e.strerror)
     try:

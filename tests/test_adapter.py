@@ -102,3 +102,28 @@ def test_built_in_adapter_is_trained_on_our_seed_examples_without_a_model():
         assert set(adapters) == {"sentiment", "intent"}
         assert adapters["intent"].n_examples == sum(r[1] == lang for r in rows)
     assert predict_labels("quero cancelar meu pedido", "pt")["intent"]["label"] == "cancellation"
+
+
+def test_built_in_adapters_are_cached_per_language_next_to_the_model(tmp_path, model_file):
+    import shutil
+
+    from llama_cpp import Llama
+
+    from llm import seed_adapter
+
+    path = tmp_path / "m.gguf"
+    shutil.copyfile(model_file, path)
+    stale = tmp_path / "m.seed-intent-0000000000000000.npz"  # from earlier seed files
+    stale.write_bytes(b"old")
+    llama = Llama(str(path), n_ctx=512, verbose=False)
+    built = seed_adapter.prepare(llama, path)
+    cached = sorted(p.name for p in tmp_path.glob("m.seed-*.npz"))
+    assert len(cached) == 4 and not stale.exists()
+    assert {n.split("-")[1] for n in cached} == {"pt", "en"}
+    assert seed_adapter.for_model(llama) is built
+
+    class NoModel:  # a second start reads the cache: no model pass at all
+        pass
+
+    again = seed_adapter.prepare(NoModel(), path)
+    assert (again["pt"]["sentiment"].W == built["pt"]["sentiment"].W.astype("float32")).all()
