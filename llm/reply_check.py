@@ -75,6 +75,8 @@ abrir abra fechar feche dar damos dou deu tirar manter garantir garanto garantim
 preocupacao preocupe chateado chateada chato incomodo entendemos imagino compreendo lembrar lembrete
 mesmo mesma retornarei responderei verificarei enviarei avisarei assim breve brevemente ocorreu
 aconteceu acontecer houve erro engano corrigir corrigimos corrigido ajuste ajustar custa custam sai
+ok vc vcs sera serao tiver tivermos email mail feira segunda terca quarta quinta sexta sabado domingo
+manha whatsapp zap link
 saem fica ficam vale valem inclui incluso gratis frete
 """,
     "en": """
@@ -106,6 +108,9 @@ make sure sort solve solved resolve resolved handle take care follow keep share 
 explain show try tried use using open close closed take taking bring pick pickup collect credit
 charge charged fee fees account transfer bank banking balance transaction transactions statement
 flight flights trip travel seat ticket booking baggage bag bags airport gate airline
+monday tuesday wednesday thursday friday saturday sunday weekend email mail you'll you've i've we've
+haven't hasn't isn't aren't wasn't didn't doesn't won't ships shipping arrives arriving apologies
+my me
 """,
 }
 # A reply to a customer speaks to them: at least one of these.
@@ -113,17 +118,17 @@ _SERVICE = {
     "pt": set(
         "voce voces te lhe seu sua seus suas posso podemos vou vamos estou estamos fico ficamos obrigado "
         "obrigada desculpe desculpa sinto lamento lamentamos claro oi ola favor certo combinado agradeco "
-        "agradecemos pode aguarde consigo conseguimos sim temos pronto".split()
+        "agradecemos pode aguarde consigo conseguimos sim temos pronto ok".split()
     ),
     "en": set(
-        "you your i i'll i'm we we'll we're us our sorry thanks thank please sure hi hello happy glad let's let".split()
+        "you your you'll you're i i'll i'm i've me my we we'll we're we've us our sorry apologies thanks thank please "
+        "sure hi hello happy glad let's let yes".split()
     ),
 }
 # Words about the task, not the customer: the prompt read back.
 _TASK_WORDS = set(
-    "atendente atendentes resumo resumos tarefa exemplo exemplos sugestao sugestoes sugira respostas "
-    "attendant summary task example examples suggestion suggestions json string prompt assistant "
-    "assistente".split()
+    "atendente atendentes resumo resumos tarefa exemplos sugestoes sugira attendant summary task examples "
+    "suggestions json string prompt assistant assistente".split()
 )
 # Offers of help fit any conversation.
 _ANY_TOPIC = set("resolver resolvemos ajudar verificar resolve help check sort".split())
@@ -136,16 +141,18 @@ _STOP = set(
 )
 # A model refusing or speaking as a model: never something an attendant sends.
 _REFUSAL = re.compile(
-    r"\b(nao (posso|consigo) ajudar|nao e possivel ajudar|can'?t help|cannot help|unable to help|"
-    r"as an ai|language model|sou (um|uma) (ia|assistente|modelo))\b"
+    r"\b(nao (posso|consigo|podemos|conseguimos)( te| lhe| voce)? ajudar|nao e possivel ajudar|"
+    r"(can'?t|cannot|won'?t be able to) (help|assist)|(unable|not able) to (help|assist)|"
+    r"as an ai|language model|modelo de linguagem|sou (um|uma) (ia|assistente|modelo))\b"
 )
 _WORD = re.compile(r"[a-z']+")
 
 
 def normalise_words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text.lower())
+    text = re.sub(r"[’‘´ʼ`]", "'", text.lower())
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return _WORD.findall(text.replace("’", "'"))
+    return _WORD.findall(re.sub(r"\d+[a-z]*", " ", text))  # "10h", "3x": numbers are checked elsewhere
 
 
 def words_of(texts: Iterable[str]) -> set[str]:

@@ -15,6 +15,7 @@ trained from the text features alone (a fraction of a second, kept in memory).
 from __future__ import annotations
 
 import functools
+import glob
 import hashlib
 import logging
 import os
@@ -110,7 +111,7 @@ def prepare(llama: Any, model_path: Path) -> dict[str, dict[str, adapter_mod.Ada
         try:
             for (lang, task), p in paths.items():
                 _write(p, adapters[lang][task].to_bytes())
-            for old in real.parent.glob(f"{real.stem}.seed-*.npz"):  # earlier seeds or versions
+            for old in real.parent.glob(f"{glob.escape(real.stem)}.seed-*.npz"):  # earlier seeds or versions
                 if old not in paths.values():
                     old.unlink(missing_ok=True)
         except OSError as e:  # a read-only models folder: rebuild next start, still work now

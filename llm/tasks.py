@@ -379,8 +379,11 @@ def finalize_with_sources(
     seen: set[str] = set()
 
     ours = [t for group in (FALLBACKS, MOOD_FALLBACKS) for texts in group[lang].values() for t in texts]
-    known = reply_check.vocabulary(lang, [t.text for t in turns] + extra + ours)
-    topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []))
+    mood = MOOD_FALLBACKS[lang].get(sentiment or "", []) if intent in _MOOD_FIRST.get(sentiment or "", ()) else []
+    if intent not in ("other", "greeting_smalltalk"):
+        mood = mood[:1]  # the intent's own replies still come next
+    known = reply_check.vocabulary(lang, [t.text for t in turns] + extra + ours + [contact_name or ""])
+    topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []) + mood)
 
     def add(text: str, source: str) -> None:
         text = clean_suggestion(text)
@@ -402,7 +405,6 @@ def finalize_with_sources(
     for text in candidates:
         add(text, "model")
     nome = first_name(contact_name)
-    mood = MOOD_FALLBACKS[lang].get(sentiment or "", []) if intent in _MOOD_FIRST.get(sentiment or "", ()) else []
     pool = mood + FALLBACKS[lang].get(intent, []) + FALLBACKS[lang]["other"]
     for text in pool:
         add(text.replace("{nome}", f", {nome}" if nome else ""), "template")

@@ -35,6 +35,7 @@ def offered(reply: str, lang: str) -> bool:
         "Resumos da informação",
         "Olá! Aqui é da loja, como posso ajudar?",  # the attendant's own message again
         "Desculpe, mas não posso ajudar com essa solicitação do pedido.",  # Qwen2.5-Coder-0.5B
+        "Desculpe, mas não posso te ajudar com o pedido.",
     ],
 )
 def test_nonsense_pt_is_not_offered(reply):
@@ -48,6 +49,7 @@ def test_nonsense_pt_is_not_offered(reply):
         "This has to be more fun! Let's chat about what makes your vehicle special.",
         "not the answer you asked for",
         "We're sorry, but we can't help with that order. Please let us know if it's a problem at the store.",
+        "Sorry, I can't assist with that order.",
     ],
 )
 def test_off_topic_en_is_not_offered(reply):
@@ -62,6 +64,10 @@ def test_off_topic_en_is_not_offered(reply):
         ("Entendo sua preocupação, vamos resolver isso o quanto antes.", "pt"),
         ("I'm sorry your order hasn't arrived yet. Let me check the tracking for you.", "en"),
         ("We apologize for the delay, I'll contact the carrier right away.", "en"),
+        ("Oi Ana, vou verificar seu pedido agora.", "pt"),  # the contact's name
+        ("Ok, seu pedido será entregue na segunda-feira.", "pt"),
+        ("I´m sorry, I´ll check your order.", "en"),  # other apostrophes
+        ("Sorry, we haven't shipped your order yet. You'll get it on Monday.", "en"),
     ],
 )
 def test_sensible_replies_are_offered_first(reply, lang):
@@ -78,3 +84,10 @@ def test_templates_follow_the_customers_mood():
     # a complaint keeps its own apologies first
     out = tasks.finalize_suggestions([], "pt", "complaint", gripe, None, sentiment="negative")
     assert out[0] == tasks.FALLBACKS["pt"]["complaint"][0].replace("{nome}", "")
+
+    # praise with a question about the order: one thanks, then the order's own replies
+    happy = [tasks.Turn("in", "oba! quando chega meu pedido?")]
+    out = tasks.finalize_suggestions([], "pt", "order_status", happy, None, sentiment="positive")
+    assert out[0].startswith("Que bom que gostou") and out[1] == tasks.FALLBACKS["pt"]["order_status"][0].replace(
+        "{nome}", ""
+    )
