@@ -9,6 +9,7 @@ from desktop import __version__
 from desktop.commands import accounts as accounts_cmd
 from desktop.commands import evaluate as evaluate_cmd
 from desktop.commands import keys as keys_cmd
+from desktop.commands import labels as labels_cmd
 from desktop.commands import models as models_cmd
 from desktop.commands import quick_replies as quick_replies_cmd
 from desktop.config import describe, load, settings_table
@@ -79,13 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", parents=[common], help="measure label quality on a labelled CSV")
     ev.add_argument("task", choices=["sentiment", "intent"])
-    ev.add_argument("file", help="CSV with id,text,label (sentiment) or mapped_label[,alt_label] (intent)")
+    ev.add_argument(
+        "file", help="CSV with id,text,label (sentiment; or stars 1-5) or mapped_label[,alt_label] (intent)"
+    )
     ev.add_argument("--model", help="model id (default: the active model)")
     ev.add_argument(
         "--train",
         action="append",
         metavar="TRAIN.csv",
-        help="labelled CSV to train the team adapter on first, as corrections would (repeat for several files)",
+        help="labelled CSV to train the team adapter on first, as corrections would (repeat for several files);"
+        " a `stars` column (1-5) also counts 2- and 4-star rows as part neutral",
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--predictions", help="write id,prediction for every row to this CSV")
@@ -97,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     imp = qs.add_parser("import", parents=[common], help="import a CSV with columns shortcut,text,intents")
     imp.add_argument("file")
     qs.add_parser("list", parents=[common], help="list quick replies")
+
+    lab = sub.add_parser("labels", parents=[common], help="teach the sentiment and intent labels from a file")
+    ls = lab.add_subparsers(dest="action", metavar="ACTION", required=True)
+    li = ls.add_parser(
+        "import",
+        parents=[common],
+        help="import labelled texts (id,text,label or stars 1-5; intent: mapped_label) and retrain",
+    )
+    li.add_argument("task", choices=["sentiment", "intent"])
+    li.add_argument("file")
+    li.add_argument("--no-model", action="store_true", help="text features only (faster; English labels lose a bit)")
+    ls.add_parser("status", parents=[common], help="how many corrections and imported examples are stored")
+    ls.add_parser("forget-imported", parents=[common], help="delete every imported example and retrain")
 
     st = sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
@@ -134,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             return evaluate_cmd.run(settings, args)
         if cmd == "quick-replies":
             return quick_replies_cmd.run(settings, args)
+        if cmd == "labels":
+            return labels_cmd.run(settings, args)
         if cmd == "keys":
             return keys_cmd.run(settings, args)
         if cmd == "settings" and args.markdown:

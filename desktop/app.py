@@ -77,6 +77,25 @@ def engine_settings(settings: Settings) -> EngineSettings:
     )
 
 
+def start_model(settings: Settings, model_id: str | None = None):
+    """Load a model (the active one by default) for a CLI command; ``InvalidInput`` if it fails."""
+    from dataclasses import replace
+
+    from desktop.errors import InvalidInput
+    from llm.engine import Engine
+
+    model_id = model_id or settings.model
+    es = replace(
+        engine_settings(settings), model_path=catalog.model_path(settings.models_path, model_id), model_id=model_id
+    )
+    engine = Engine(es)
+    engine.start()
+    if not engine.wait_ready(300):
+        engine.stop()
+        raise InvalidInput(engine.error.message if engine.error else "the model did not load")
+    return engine
+
+
 def build_service(settings: Settings, *, with_model: bool = True) -> Service:
     store = open_store(settings)
     engine = Engine(engine_settings(settings)) if with_model else None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.errors import InvalidInput
+from llm.adapter import rating_targets
 
 TASKS = ("sentiment", "intent")
 
@@ -32,24 +33,44 @@ def read_rows(path: Path, task: str) -> list[dict[str, str]]:
         if "text" not in cols:
             raise InvalidInput(f"{path} has no `text` column")
         if task == "sentiment":
-            gold_col = "label" if "label" in cols else "sentiment" if "sentiment" in cols else None
+            gold_col = next((c for c in ("label", "sentiment", "stars") if c in cols), None)
         else:
             gold_col = "mapped_label" if "mapped_label" in cols else None
         if gold_col is None:
-            need = "label (or sentiment)" if task == "sentiment" else "mapped_label"
+            need = "label (or sentiment, or stars)" if task == "sentiment" else "mapped_label"
             raise InvalidInput(f"{path} has no `{need}` column for the {task} task")
         rows = []
         for i, r in enumerate(reader):
+            stars = parse_stars(r.get("stars")) if task == "sentiment" else None
             gold = (r.get(gold_col) or "").strip()
+            if gold_col == "stars":
+                gold = rating_targets(stars)[0][0] if stars else ""
             rows.append(
                 {
                     "id": r.get("id") or str(i + 1),
                     "text": r["text"] or "",
                     "gold": gold,
                     "alt": (r.get("alt_label") or "").strip() if task == "intent" else "",
+                    "stars": stars,
                 }
             )
     return rows
+
+
+def parse_stars(value: str | None) -> int | None:
+    """A 1-5 star rating from a CSV cell ("4", "4.0", " 4 "), or None."""
+    try:
+        stars = float((value or "").strip())
+    except ValueError:
+        return None
+    return int(stars) if stars in (1, 2, 3, 4, 5) else None
+
+
+def as_turns(text: str) -> list:
+    """One customer message as a conversation, for the server's label path."""
+    from llm.tasks import turns_from_messages
+
+    return turns_from_messages([{"direction": "in", "kind": "text", "text": text}])
 
 
 def scorable(rows: list[dict[str, str]]) -> list[dict[str, str]]:

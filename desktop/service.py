@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from desktop import metrics as metrics_calc
-from desktop import validation
+from desktop import team_adapter, validation
 from desktop.auth import Principal
 from desktop.config import Settings
 from desktop.errors import Forbidden, InvalidInput, NotFound
@@ -314,7 +314,7 @@ class Service:
         self._training = asyncio.ensure_future(self._retrain())
 
     async def _retrain(self) -> None:
-        from llm.adapter import needs_refresh, train
+        from llm.adapter import needs_refresh
 
         try:
             while True:
@@ -322,16 +322,14 @@ class Service:
                 job = await self.db(jobs.create, "retrain", None, 2, "training the label adapter")
                 await self.db(jobs.update, job, state="running")
                 stored = await self.db(corrections.training_examples, needs_refresh)
-                examples = {task: [_current(*row) for row in rows] for task, rows in stored.items()}
                 t0 = time.monotonic()
-                trained = {}
-                for task, ex in examples.items():
-                    if len({label for _, label in ex}) >= 1 and ex:
-                        trained[task] = await asyncio.to_thread(train, ex, task)
-                        await self.db(corrections.save_adapter, task, trained[task].to_bytes(), len(ex))
-                self._adapters = {**self._adapters, **trained}
+                trained = await asyncio.to_thread(team_adapter.train_all, stored)
+                for task, adapter in trained.items():
+                    await self.db(corrections.save_adapter, task, adapter.to_bytes(), len(stored[task]))
+                await self.db(corrections.delete_adapters_except, list(trained))
+                self._adapters = trained
                 secs = time.monotonic() - t0
-                counts = {t: len(e) for t, e in examples.items()}
+                counts = {t: len(e) for t, e in stored.items()}
                 await self.db(
                     jobs.update,
                     job,
@@ -426,11 +424,3 @@ def _admin(principal: Principal) -> None:
 def _insight_out(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k != "id"}
     return out
-
-
-def _current(feats: dict, label: str, text: str | None, lang: str) -> tuple[dict, str]:
-    """A stored training example with its text features brought to this version (the stored
-    model pass is kept): an upgrade never throws the team's corrections away."""
-    from llm.label_features import text_features
-
-    return (text_features(text, lang, feats.get("model")) if text is not None else feats), label

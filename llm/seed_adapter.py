@@ -53,8 +53,8 @@ def train_from(feats: list[dict]) -> dict[str, dict[str, adapter_mod.Adapter]]:
     for lang in LANGS:
         mine = [(f, r) for f, r in zip(feats, rows, strict=True) if r[1] == lang]
         out[lang] = {
-            "sentiment": adapter_mod.train([(f, r[2]) for f, r in mine], "sentiment"),
-            "intent": adapter_mod.train([(f, r[3]) for f, r in mine], "intent"),
+            "sentiment": adapter_mod.train([(f, r[2]) for f, r in mine], "sentiment", adapter_mod.SEED_C),
+            "intent": adapter_mod.train([(f, r[3]) for f, r in mine], "intent", adapter_mod.SEED_C),
         }
     return out
 

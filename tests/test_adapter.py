@@ -12,9 +12,9 @@ import json
 import numpy as np
 import pytest
 
-from desktop.service import _current
 from desktop.store import chats, corrections
 from desktop.store.database import Store
+from desktop.team_adapter import current_features
 from llm import adapter as adapter_mod
 from llm.label_features import FEATURE_VERSION, text_features
 from llm.labels import predict_from_features
@@ -51,6 +51,30 @@ def test_labels_the_team_never_used_keep_their_base_probability():
     assert blended["cancellation"] > 0.05
 
 
+def test_ratings_between_classes_also_teach_neutral():
+    assert adapter_mod.rating_targets(1) == [("negative", 1.0)]
+    assert adapter_mod.rating_targets(3) == [("neutral", 1.0)]
+    assert adapter_mod.rating_targets(4) == [("positive", 1.0), ("neutral", adapter_mod.BETWEEN_WEIGHT)]
+    with pytest.raises(ValueError, match="1 to 5"):
+        adapter_mod.rating_targets(0)
+
+
+def test_weighted_copies_count_once_in_the_vocabulary_and_shift_the_label():
+    plain = _examples(2)
+    probe = text_features("adorei, chegou tudo certinho", "pt")
+    base = adapter_mod.train(plain, "sentiment")
+    # Every positive text given again as part neutral: one text still counts once.
+    weighted = [(f, lab, 1.0) for f, lab in plain] + [(f, "neutral", 0.5) for f, lab in plain if lab == "positive"]
+    ad = adapter_mod.train(weighted, "sentiment")
+    assert ad.n_examples == base.n_examples == 24
+    assert np.array_equal(ad.keep, base.keep) and np.allclose(ad.idf, base.idf)
+    # ...and praise now reads as a little closer to neutral.
+    assert ad.predict_proba(probe)["neutral"] > base.predict_proba(probe)["neutral"]
+    # Weight 1 everywhere is the unweighted fit; weight 0 drops an example.
+    same = adapter_mod.train([(f, lab, 1) for f, lab in plain] + [(plain[0][0], "neutral", 0)], "sentiment")
+    assert np.allclose(same.W, base.W, atol=1e-6)
+
+
 def test_adapter_refuses_unknown_formats_and_stale_features():
     buf = io.BytesIO()
     np.savez_compressed(buf, meta=np.frombuffer(json.dumps({"format": 1}).encode(), np.uint8))
@@ -69,8 +93,14 @@ def test_stored_features_from_an_older_version_are_recomputed_from_the_text(tmp_
     capture = {
         "chat": {"id": "5511900000009@c.us", "title": "Rita", "is_group": False, "phone": None},
         "messages": [
-            {"id": "false_x_1", "direction": "in", "kind": "text", "author": "Rita", "timestamp": "2026-03-10T09:00:00",
-             "text": "adorei"},
+            {
+                "id": "false_x_1",
+                "direction": "in",
+                "kind": "text",
+                "author": "Rita",
+                "timestamp": "2026-03-10T09:00:00",
+                "text": "adorei",
+            },
         ],
     }
     stored = chats.store_capture(store, capture, "u1")
@@ -79,14 +109,14 @@ def test_stored_features_from_an_older_version_are_recomputed_from_the_text(tmp_
     model = {"sent_zero": {"negative": -3.0, "neutral": -2.0, "positive": -1.0}}
     old = {"v": 1, "lang": "pt", "lex": [0.0], "hash": [[1, 2], [0.5, 0.5]], "model": model}
     corrections.set_features(store, ids, row["kid"], old)
-    (feats, label, text, lang), = corrections.training_examples(store, adapter_mod.needs_refresh)["sentiment"]
-    assert (label, text, lang) == ("positive", "adorei, chegou rapidinho", "pt")
-    fresh, _ = _current(feats, label, text, lang)
+    (ex,) = corrections.training_examples(store, adapter_mod.needs_refresh)["sentiment"]
+    assert (ex.label, ex.text, ex.lang, ex.stars) == ("positive", "adorei, chegou rapidinho", "pt", None)
+    fresh = current_features(ex)
     assert fresh["v"] == FEATURE_VERSION and fresh["model"] == model
     assert fresh == text_features("adorei, chegou rapidinho", "pt", model)
     corrections.set_features(store, ids, row["kid"], fresh)
-    (_feats, _label, text, _lang), = corrections.training_examples(store, adapter_mod.needs_refresh)["sentiment"]
-    assert text is None  # current features: the text stays sealed
+    (ex,) = corrections.training_examples(store, adapter_mod.needs_refresh)["sentiment"]
+    assert ex.text is None  # current features: the text stays sealed
     store.close()
 
 

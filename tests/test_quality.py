@@ -6,9 +6,10 @@ import csv
 import json
 
 import pytest
-from conftest import FIXTURES, cli
+from conftest import FIXTURES, PASSPHRASE, cli
 
 from llm import tasks
+from llm.adapter import example_targets
 from llm.analysis import AnalysisRequest, analyze
 from llm.engine import Engine, EngineSettings
 
@@ -90,3 +91,54 @@ def test_eval_predicts_every_row_but_scores_only_mapped_ones(data_dir, tmp_path)
     res = json.loads(r.stdout)
     assert res["n"] == 2 and set(res["per_class"]) == {"cancellation", "order_status"}
     assert [p["id"] for p in csv.DictReader(out.open(encoding="utf-8"))] == ["a", "b", "c"]
+
+
+REVIEWS = [("adorei chegou rapido", 5), ("bom mas demorou", 4), ("ok nada demais", 3), ("veio riscado", 2)]
+REVIEWS += [("nunca chegou", 1), ("perfeito recomendo", 5), ("razoavel pelo preco", 3), ("horrivel", 1)]
+
+
+def _reviews_csv(path):
+    path.write_text("id,text,stars\n" + "".join(f"{i},{t},{s}\n" for i, (t, s) in enumerate(REVIEWS)), "utf-8")
+    return path
+
+
+def test_eval_train_reads_star_ratings(data_dir, tmp_path):
+    from desktop import evaluation
+
+    train = _reviews_csv(tmp_path / "reviews.csv")
+    read = evaluation.read_rows(train, "sentiment")
+    assert [r["gold"] for r in read[:5]] == ["positive", "positive", "neutral", "negative", "negative"]
+    assert [r["stars"] for r in read[:2]] == [5, 4]
+    assert example_targets("positive", 4) == [("positive", 1.0), ("neutral", 0.3)]
+    assert example_targets("negative", 4) == [("negative", 1.0)]  # label and stars disagree: the label wins
+    assert evaluation.parse_stars("4.0") == 4 and evaluation.parse_stars("x") is None
+    assert evaluation.parse_stars("6") is None
+    r = cli(data_dir, "eval", "sentiment", str(EVAL / "sentiment_ptbr_slice.csv"), "--train", str(train), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["trained_on"] == 8
+
+
+def test_labels_import_teaches_the_team_adapter_and_can_be_forgotten(data_dir, tmp_path):
+    from desktop.store import corrections
+    from desktop.store.database import Store
+
+    r = cli(data_dir, "labels", "import", "sentiment", str(_reviews_csv(tmp_path / "reviews.csv")))
+    assert r.returncode == 0, r.stderr
+    assert "8 sentiment examples imported" in r.stdout and "sentiment adapter trained on 8 examples" in r.stdout
+    db = b"".join(p.read_bytes() for p in data_dir.glob("conversa.db*"))
+    assert db and b"nunca chegou" not in db and b"razoavel" not in db  # review texts are encrypted
+    store, _ = Store.open(data_dir, PASSPHRASE)
+    try:
+        stored = corrections.training_examples(store)["sentiment"]
+        assert sorted(ex.stars for ex in stored) == sorted(s for _, s in REVIEWS)
+        assert all("model" in ex.features for ex in stored)  # computed with the model when imported
+        assert "sentiment" in corrections.load_adapters(store)
+    finally:
+        store.close()
+    r = cli(data_dir, "labels", "status")
+    assert "imported 8" in r.stdout and "sentiment adapter: 8 examples" in r.stdout
+    r = cli(data_dir, "labels", "forget-imported")
+    assert r.returncode == 0 and "8 imported examples deleted" in r.stdout
+    assert "imported 0" in cli(data_dir, "labels", "status").stdout
+    r = cli(data_dir, "labels", "import", "intent", str(tmp_path / "reviews.csv"))
+    assert r.returncode == 1 and "mapped_label" in r.stderr

@@ -6,16 +6,12 @@ import argparse
 import csv
 import json
 import sys
-from dataclasses import replace
 
 from desktop import evaluation
-from desktop.app import engine_settings
+from desktop.app import start_model
 from desktop.config import Settings
 from desktop.errors import InvalidInput
-from llm import catalog
 from llm.analysis import label_turns, turn_features
-from llm.engine import Engine
-from llm.tasks import Turn
 
 
 def _progress(label: str):
@@ -28,12 +24,6 @@ def _progress(label: str):
     return show
 
 
-def _turns(text: str) -> list[Turn]:
-    from llm.tasks import turns_from_messages
-
-    return turns_from_messages([{"direction": "in", "kind": "text", "text": text}])
-
-
 def run(settings: Settings, args: argparse.Namespace) -> int:
     rows = evaluation.read_rows(args.file, args.task)
     if args.limit:
@@ -41,16 +31,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         rows = rows[: last[-1] + 1] if last else []
     if not evaluation.scorable(rows):
         raise InvalidInput(f"{args.file} has no scorable rows for {args.task}")
-    engine = None
-    if not args.no_model:
-        model_id = args.model or settings.model
-        es = replace(
-            engine_settings(settings), model_path=catalog.model_path(settings.models_path, model_id), model_id=model_id
-        )
-        engine = Engine(es)
-        engine.start()
-        if not engine.wait_ready(300):
-            raise InvalidInput(engine.error.message if engine.error else "the model did not load")
+    engine = None if args.no_model else start_model(settings, args.model)
 
     def call(fn):
         return engine.run(lambda llama, cancelled: fn(llama), timeout=600) if engine else fn(None)
@@ -58,26 +39,27 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         adapter = None
         if args.train:
-            from llm.adapter import train
+            from llm.adapter import example_targets, train
 
             train_rows = [r for path in args.train for r in evaluation.scorable(evaluation.read_rows(path, args.task))]
             show = _progress("features")
             examples = []
             for i, r in enumerate(train_rows):
-                examples.append((call(lambda llama, t=r["text"]: turn_features(llama, _turns(t))), r["gold"]))
+                feats = call(lambda llama, t=r["text"]: turn_features(llama, evaluation.as_turns(t)))
+                examples += [(feats, label, weight) for label, weight in example_targets(r["gold"], r["stars"])]
                 show(i + 1, len(train_rows))
             adapter = {args.task: train(examples, args.task)}
         result, preds = evaluation.evaluate(
             rows,
             args.task,
-            lambda text: call(lambda llama: label_turns(llama, _turns(text), adapter)),
+            lambda text: call(lambda llama: label_turns(llama, evaluation.as_turns(text), adapter)),
             _progress("eval"),
         )
     finally:
         if engine:
             engine.stop()
     result["model"] = None if args.no_model else (args.model or settings.model)
-    result["trained_on"] = len(examples) if args.train else 0
+    result["trained_on"] = len(train_rows) if args.train else 0
     if args.predictions:
         with open(args.predictions, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)

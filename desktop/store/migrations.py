@@ -184,8 +184,15 @@ def _adapters(db: sqlite_utils.Database) -> None:
     db["adapters"].create({"task": str, "blob": bytes, "examples": int, "trained_at": float}, pk="task")
 
 
+def _imported_labels(db: sqlite_utils.Database) -> None:
+    # Examples imported from a shop's own rated reviews (`conversa labels import`): no
+    # conversation, text sealed with the general key, and the review's 1-5 stars.
+    db["label_corrections"].add_column("stars", int)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
     ("0003_adapters", _adapters),
+    ("0004_imported_labels", _imported_labels),
 ]

@@ -241,7 +241,13 @@ def learning(src, has_model, limit, seed):
     )
     f = lambda rows, lang: [src.get(r["text"], lang, has_model) for r in rows]  # noqa: E731
     pool_f = f(pool, "pt")
-    pool_sent = [(x, r["sentiment"]) for x, r in zip(pool_f, pool, strict=False) if r["sentiment"]]
+    # As `conversa eval --train` reads the pool: its stars also teach part-neutral copies.
+    pool_sent = [
+        (x, label, w)
+        for x, r in zip(pool_f, pool, strict=False)
+        if r["sentiment"]
+        for label, w in adapter_mod.example_targets(r["sentiment"], int(r["stars"]))
+    ]
     pool_int = [(x, r["mapped_label"]) for x, r in zip(pool_f, pool, strict=False) if r["mapped_label"]]
     results = {}
 
@@ -277,7 +283,7 @@ def learning(src, has_model, limit, seed):
 
     # training time at 1,400 examples
     t = time.time()
-    ad = adapter_mod.train(pool_sent[:1400], "sentiment")
+    ad = adapter_mod.train(pool_sent, "sentiment")
     blob = ad.to_bytes()
     adapter_mod.Adapter.from_bytes(blob)
     train_s = time.time() - t
@@ -285,7 +291,7 @@ def learning(src, has_model, limit, seed):
     for name, (sc, _times) in results.items():
         print(f"  {name:44s} macro-F1 {sc:.3f}")
     print(
-        f"  adapter train on {min(1400, len(pool_sent))} examples: {train_s:.1f} s, serialised {len(blob) // 1024} KiB"
+        f"  adapter train on {ad.n_examples} examples: {train_s:.1f} s, serialised {len(blob) // 1024} KiB"
     )
 
 

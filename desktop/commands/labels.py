@@ -1,0 +1,67 @@
+"""`conversa labels import FILE.csv|status|forget-imported`: teach the label adapters from a
+shop's own labelled texts (e.g. marketplace reviews with their stars), as if attendants had
+corrected each one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from desktop import evaluation, team_adapter
+from desktop.app import open_store, start_model
+from desktop.config import Settings
+from desktop.errors import InvalidInput
+from desktop.store import corrections
+from llm.analysis import customer_and_lang, turn_features
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % 50 == 0:
+        print(f"features {done}/{total}", file=sys.stderr, flush=True)
+
+
+def _train(store) -> None:
+    trained, secs = team_adapter.retrain(store)
+    for task, adapter in trained.items():
+        print(f"{task} adapter trained on {adapter.n_examples} examples in {secs:.1f}s")
+    if not trained:
+        print("no examples left: the built-in labels apply")
+    print("A running app uses the new adapters from its next correction or restart.")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    store = open_store(settings)
+    try:
+        if args.action == "status":
+            st = corrections.status(store)
+            print(f"corrections {st['corrections']}, imported {st['imported']}")
+            for task, a in st["adapters"].items():
+                print(f"{task} adapter: {a['examples']} examples")
+            return 0
+        if args.action == "forget-imported":
+            print(f"{corrections.forget_imported(store)} imported examples deleted")
+            _train(store)
+            return 0
+        rows = evaluation.scorable(evaluation.read_rows(args.file, args.task))
+        if not rows:
+            raise InvalidInput(f"{args.file} has no labelled rows for {args.task}")
+        engine = None if args.no_model else start_model(settings)
+        try:
+            out = []
+            for i, r in enumerate(rows):
+                turns = evaluation.as_turns(r["text"])
+                if engine:
+                    feats = engine.run(lambda llama, cancelled, t=turns: turn_features(llama, t), timeout=600)
+                else:
+                    feats = turn_features(None, turns)
+                text, lang = customer_and_lang(turns)
+                out.append((args.task, r["gold"], r["stars"], text, lang, feats))
+                _progress(i + 1, len(rows))
+        finally:
+            if engine:
+                engine.stop()
+        print(f"{corrections.add_imported(store, out)} {args.task} examples imported from {args.file}")
+        _train(store)
+        return 0
+    finally:
+        store.close()

@@ -1,0 +1,48 @@
+"""The team's label adapters, trained from every stored example: corrections made in
+conversations and labelled texts imported from a file. The server retrains in the background;
+`conversa labels import` trains right after importing."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from desktop.store import corrections
+from desktop.store.database import Store
+
+
+def current_features(ex: corrections.StoredExample) -> dict:
+    """Stored features brought to this version (the stored model pass is kept): an upgrade
+    never throws the team's corrections away."""
+    from llm.label_features import text_features
+
+    return text_features(ex.text, ex.lang, ex.features.get("model")) if ex.text is not None else ex.features
+
+
+def train_all(stored: dict[str, list[corrections.StoredExample]]) -> dict[str, Any]:
+    """One adapter per task that has examples; a rating also teaches its part-neutral copy."""
+    from llm.adapter import example_targets, train
+
+    trained = {}
+    for task, rows in stored.items():
+        examples = []
+        for ex in rows:
+            feats = current_features(ex)
+            examples += [(feats, label, weight) for label, weight in example_targets(ex.label, ex.stars)]
+        if examples:
+            trained[task] = train(examples, task)
+    return trained
+
+
+def retrain(store: Store) -> tuple[dict[str, Any], float]:
+    """Train from the store and save the adapters; returns them and the seconds it took."""
+    from llm.adapter import needs_refresh
+
+    stored = corrections.training_examples(store, needs_refresh)
+    t0 = time.monotonic()
+    trained = train_all(stored)
+    secs = time.monotonic() - t0
+    for task, adapter in trained.items():
+        corrections.save_adapter(store, task, adapter.to_bytes(), len(stored[task]))
+    corrections.delete_adapters_except(store, list(trained))
+    return trained, secs
