@@ -19,7 +19,12 @@ from llm.errors import LLMError
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--data-dir", help="data folder (env CONVERSA_DATA_DIR; default: the platform's user data dir)")
+    # SUPPRESS: a subcommand's copy of the option must not reset the value given before it.
+    p.add_argument(
+        "--data-dir",
+        default=argparse.SUPPRESS,
+        help="data folder (env CONVERSA_DATA_DIR; default: the platform's user data dir)",
+    )
     return p
 
 
@@ -125,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         overrides = {
-            "data_dir": args.data_dir,
+            "data_dir": getattr(args, "data_dir", None),
             "host": getattr(args, "host", None),
             "port": getattr(args, "port", None),
         }

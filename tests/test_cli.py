@@ -144,3 +144,14 @@ def test_keys_export_rotate_passwd_recover(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "chefe" in cli(d, "users", "list", env={"CONVERSA_PASSPHRASE": "third-pass"}).stdout
+
+
+def test_data_dir_option_before_or_after_the_subcommand(tmp_path):
+    elsewhere = tmp_path / "env-dir"
+    for i, where in enumerate(("before", "after")):
+        d = tmp_path / where
+        args = ["--data-dir", str(d), "labels", "status"] if i == 0 else ["labels", "status", "--data-dir", str(d)]
+        r = cli(elsewhere, *args)
+        assert r.returncode == 0, r.stderr
+        assert (d / "conversa.db").exists()
+    assert not elsewhere.exists()
