@@ -4,7 +4,7 @@
 
 Prints macro-F1 per method for pt sentiment, pt intent, en sentiment, en intent (BANKING77 +
 CLINC150), ms per item, and the learning setting (adapter trained on the Olist pool + part
-of the dev file, scored on the held-out part, 5-fold). Model outputs can be cached in a
+of the dev file, scored on the held-out part, ``--folds`` K, 5 by default). Model outputs can be cached in a
 JSONL file (``--cache``) so re-runs only recompute the cheap parts. Not a timed test.
 
 Intent scoring: ``mapped_label`` is gold, a prediction equal to ``alt_label`` counts as
@@ -133,6 +133,7 @@ def main():
     ap.add_argument("--cache", default="", help="JSONL cache of model outputs")
     ap.add_argument("--timing-items", type=int, default=40)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--folds", type=int, default=5, help="K for the learning cross-validation")
     ap.add_argument("--skip", default="", help="comma list: learning,timing")
     args = ap.parse_args()
 
@@ -208,9 +209,9 @@ def main():
 
     print_table("Out of the box (no training on eval data), macro-F1", table, sets)
 
-    # 3. learning from the team: pool + 4/5 dev -> held-out 1/5 (5-fold)
+    # 3. learning from the team: pool + (K-1)/K dev -> held-out 1/K (K-fold)
     if "learning" not in args.skip:
-        learning(src, has_model, args.limit, seed if has_model else seed_text_only)
+        learning(src, has_model, args.limit, seed if has_model else seed_text_only, args.folds)
 
     # 4. latency of the real function
     if "timing" not in args.skip:
@@ -225,7 +226,7 @@ def print_table(title, table, sets):
         print(f"{method:42s}" + "".join(f"{scores[n]:14.3f}" if n in scores else f"{'-':>14s}" for n in names))
 
 
-def learning(src, has_model, limit, seed):
+def learning(src, has_model, limit, seed, folds=5):
     pool = load_csv("olist_ptbr_pool.csv")
     sdev = subset(load_csv("sentiment_ptbr_dev.csv"), limit, "label")
     idev = subset([r for r in load_csv("intent_ptbr_olist_dev.csv") if r["mapped_label"]], limit, "label")
@@ -251,7 +252,7 @@ def learning(src, has_model, limit, seed):
     pool_int = [(x, r["mapped_label"]) for x, r in zip(pool_f, pool, strict=False) if r["mapped_label"]]
     results = {}
 
-    def cv(rows, feats_, task, extra, lang_name, k=5):
+    def cv(rows, feats_, task, extra, lang_name, k=folds):
         idx = list(range(len(rows)))
         random.Random(1).shuffle(idx)
         preds = [None] * len(rows)
@@ -270,16 +271,16 @@ def learning(src, has_model, limit, seed):
         results[lang_name] = (sc, times)
 
     sdev_f, idev_f = f(sdev, "pt"), f(idev, "pt")
-    cv(sdev, sdev_f, "sentiment", pool_sent, "pt sentiment: pool + 4/5 dev")
-    cv(idev, idev_f, "intent", pool_int, "pt intent: pool + 4/5 dev")
+    cv(sdev, sdev_f, "sentiment", pool_sent, f"pt sentiment: pool + {folds - 1}/{folds} dev")
+    cv(idev, idev_f, "intent", pool_int, f"pt intent: pool + {folds - 1}/{folds} dev")
     # strictest: pool only, all of dev held out
     for task, rows, ff, extra in (("sentiment", sdev, sdev_f, pool_sent), ("intent", idev, idev_f, pool_int)):
         ad = adapter_mod.train(extra, task)
         preds = [predict_from_features(x, {task: ad}, seed)[task]["label"] for x in ff]
         sc = score_sentiment(rows, preds) if task == "sentiment" else score_intent(rows, preds)
         results[f"pt {task}: pool only, all dev held out"] = (sc, [])
-    cv(en_sdev, f(en_sdev, "en"), "sentiment", [], "en sentiment: 4/5 dev")
-    cv(en_idev, f(en_idev, "en"), "intent", [], "en intent: 4/5 dev")
+    cv(en_sdev, f(en_sdev, "en"), "sentiment", [], f"en sentiment: {folds - 1}/{folds} dev")
+    cv(en_idev, f(en_idev, "en"), "intent", [], f"en intent: {folds - 1}/{folds} dev")
 
     # training time at 1,400 examples
     t = time.time()
@@ -287,7 +288,7 @@ def learning(src, has_model, limit, seed):
     blob = ad.to_bytes()
     adapter_mod.Adapter.from_bytes(blob)
     train_s = time.time() - t
-    print(f"\nLearning from corrections (adapter, 5-fold; model features: {has_model})")
+    print(f"\nLearning from corrections (adapter, {folds}-fold; model features: {has_model})")
     for name, (sc, _times) in results.items():
         print(f"  {name:44s} macro-F1 {sc:.3f}")
     print(
