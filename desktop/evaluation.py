@@ -42,7 +42,7 @@ def read_rows(path: Path, task: str) -> list[dict[str, str]]:
         rows = []
         for i, r in enumerate(reader):
             stars = parse_stars(r.get("stars")) if task == "sentiment" else None
-            gold = (r.get(gold_col) or "").strip()
+            gold = (r.get(gold_col) or "").strip().lower()
             if gold_col == "stars":
                 gold = rating_targets(stars)[0][0] if stars else ""
             rows.append(
@@ -50,7 +50,7 @@ def read_rows(path: Path, task: str) -> list[dict[str, str]]:
                     "id": r.get("id") or str(i + 1),
                     "text": r["text"] or "",
                     "gold": gold,
-                    "alt": (r.get("alt_label") or "").strip() if task == "intent" else "",
+                    "alt": (r.get("alt_label") or "").strip().lower() if task == "intent" else "",
                     "stars": stars,
                 }
             )

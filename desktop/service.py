@@ -65,7 +65,10 @@ class Service:
                 self._adapters[task] = Adapter.from_bytes(blob)
             except ValueError:  # saved by an older version: learn again from the corrections
                 stale = True
-        if stale:
+        pending = await self.db(corrections.pending_features)
+        if pending:
+            self._background(self._learn_pending(pending))
+        elif stale or await self.db(corrections.needs_retrain):
             self.retrain()
         n = await self.db(insights.mark_abandoned)
         await self.db(jobs.fail_interrupted)
@@ -294,6 +297,21 @@ class Service:
         else:
             feats = turn_features(None, turns)
         await self.db(corrections.set_features, ids, kid, feats)
+        self.retrain()
+
+    async def _learn_pending(self, pending: list[tuple[str, str, str, str]]) -> None:
+        """Features of corrections stored just before a stop: nothing a team taught is lost."""
+        from llm.labels import features
+
+        if self.engine:
+            await asyncio.to_thread(self.engine.wait_ready, 300)
+        for cid, kid, text, lang in pending:
+            if self.engine and self.engine.state == "ready":
+                job = self.engine.submit(f"features-{cid}", lambda llama, c, t=text, lg=lang: features(t, lg, llama))
+                feats = await asyncio.wrap_future(job.future)
+            else:
+                feats = features(text, lang, None)
+            await self.db(corrections.set_features, [cid], kid, feats)
         self.retrain()
 
     def _background(self, coro) -> None:

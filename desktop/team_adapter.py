@@ -20,13 +20,17 @@ def current_features(ex: corrections.StoredExample) -> dict:
 
 
 def train_all(stored: dict[str, list[corrections.StoredExample]]) -> dict[str, Any]:
-    """One adapter per task that has examples; a rating also teaches its part-neutral copy."""
+    """One adapter per task that has usable examples; a rating also teaches its part-neutral copy."""
     from llm.adapter import example_targets, train
+    from llm.tasks import INTENTS, SENTIMENTS
 
     trained = {}
     for task, rows in stored.items():
+        allowed = SENTIMENTS if task == "sentiment" else INTENTS
         examples = []
         for ex in rows:
+            if ex.label not in allowed:  # a label an older version allowed: skip, never fail the rest
+                continue
             feats = current_features(ex)
             examples += [(feats, label, weight) for label, weight in example_targets(ex.label, ex.stars)]
         if examples:

@@ -157,3 +157,23 @@ def test_built_in_adapters_are_cached_per_language_next_to_the_model(tmp_path, m
 
     again = seed_adapter.prepare(NoModel(), path)
     assert (again["pt"]["sentiment"].W == built["pt"]["sentiment"].W.astype("float32")).all()
+
+
+def test_examples_newer_than_the_adapters_ask_for_a_retrain(tmp_path):
+    from desktop import team_adapter
+
+    store, _ = Store.open(tmp_path, "")
+    try:
+        assert not corrections.needs_retrain(store)  # nothing to learn from
+        feats = text_features("veio certinho mas demorou", "pt")
+        corrections.add_imported(store, [("sentiment", "positive", 4, "veio certinho mas demorou", "pt", feats)])
+        corrections.add_imported(store, [("intent", "astrology", None, "x", "pt", text_features("x", "pt"))])
+        assert corrections.needs_retrain(store)
+        trained, _secs = team_adapter.retrain(store)  # the unknown intent label is skipped, not fatal
+        assert list(trained) == ["sentiment"] and trained["sentiment"].labels == ["neutral", "positive"]
+        assert not corrections.needs_retrain(store)
+        assert corrections.forget_imported(store) == 2
+        team_adapter.retrain(store)
+        assert corrections.load_adapters(store) == {}
+    finally:
+        store.close()

@@ -150,7 +150,7 @@ def test_data_dir_option_before_or_after_the_subcommand(tmp_path):
     elsewhere = tmp_path / "env-dir"
     for i, where in enumerate(("before", "after")):
         d = tmp_path / where
-        args = ["--data-dir", str(d), "labels", "status"] if i == 0 else ["labels", "status", "--data-dir", str(d)]
+        args = ["--data-dir", str(d), "devices", "list"] if i == 0 else ["devices", "list", "--data-dir", str(d)]
         r = cli(elsewhere, *args)
         assert r.returncode == 0, r.stderr
         assert (d / "conversa.db").exists()

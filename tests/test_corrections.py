@@ -73,3 +73,55 @@ def test_corrections_retrain_and_change_a_later_prediction(tmp_path, model_file)
         assert after == "support_technical", (before, after)
     finally:
         server.stop()
+
+
+def test_what_a_stop_cut_short_is_learnt_at_the_next_start(tmp_path, model_file):
+    """A correction whose features were never computed (the app stopped first) and examples
+    imported while the server was down are both learnt when the server starts again."""
+    import sqlite3
+
+    from conftest import cli
+
+    server = make_server(tmp_path, model_file)
+    server.start()
+    try:
+        token = server.login()["access_token"]
+        r = server.request("POST", "/api/v1/captures", _capture("551100000009", _chat("551100000009", GRIPES[:1])),
+                           token=token)
+        cid = r.json()["conversation_id"]
+        assert server.request("POST", f"/api/v1/conversations/{cid}/labels", {"sentiment": "negative"},
+                              token=token).status == 204
+        deadline = time.monotonic() + 120
+        while server.request("GET", "/api/v1/health").json()["adapter"]["state"] != "ready":
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+    finally:
+        server.stop()
+    db = sqlite3.connect(server.data_dir / "conversa.db")
+    db.execute("UPDATE label_corrections SET features=NULL")
+    db.execute("DELETE FROM adapters")
+    db.commit()
+    db.close()
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("id,text,stars\na,adorei chegou rapido,5\nb,veio certinho mas demorou,4\n", "utf-8")
+    assert cli(server.data_dir, "labels", "import", "sentiment", str(reviews), "--no-model").returncode == 0
+    db = sqlite3.connect(server.data_dir / "conversa.db")
+    db.execute("DELETE FROM adapters")  # as if the import's own training had been cut short
+    db.commit()
+    db.close()
+
+    server.start()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            adapter = server.request("GET", "/api/v1/health").json()["adapter"]
+            if adapter["adapters"].get("sentiment", {}).get("examples") == 3:
+                break
+            assert time.monotonic() < deadline, adapter
+            time.sleep(0.3)
+        assert adapter["corrections"] == 1 and adapter["imported"] == 2
+    finally:
+        server.stop()
+    db = sqlite3.connect(server.data_dir / "conversa.db")
+    assert db.execute("SELECT count(*) FROM label_corrections WHERE features IS NULL").fetchone()[0] == 0
+    db.close()

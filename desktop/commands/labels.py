@@ -13,6 +13,7 @@ from desktop.config import Settings
 from desktop.errors import InvalidInput
 from desktop.store import corrections
 from llm.analysis import customer_and_lang, turn_features
+from llm.tasks import INTENTS, SENTIMENTS
 
 
 def _progress(done: int, total: int) -> None:
@@ -29,8 +30,25 @@ def _train(store) -> None:
     print("A running app uses the new adapters from its next correction or restart.")
 
 
+def _valid(rows: list[dict], task: str) -> list[dict]:
+    """The rows worth learning from; each other row is reported with its line number."""
+    allowed = SENTIMENTS if task == "sentiment" else INTENTS
+    good = []
+    for line, r in enumerate(rows, start=2):
+        if not r["gold"]:
+            continue  # unlabelled rows are allowed, as in `conversa eval`
+        if r["gold"] not in allowed:
+            print(f"line {line}: {r['gold']!r} is not a {task} label ({', '.join(allowed)})")
+        elif not r["text"].strip():
+            print(f"line {line}: empty text")
+        else:
+            good.append(r)
+    return good
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    store = open_store(settings)
+    # Only an import may set up a new data folder: a mistyped --data-dir must not.
+    store = open_store(settings, create=args.action == "import")
     try:
         if args.action == "status":
             st = corrections.status(store)
@@ -42,9 +60,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{corrections.forget_imported(store)} imported examples deleted")
             _train(store)
             return 0
-        rows = evaluation.scorable(evaluation.read_rows(args.file, args.task))
+        all_rows = evaluation.read_rows(args.file, args.task)
+        rows = _valid(all_rows, args.task)
+        rejected = len(evaluation.scorable(all_rows)) - len(rows)
         if not rows:
-            raise InvalidInput(f"{args.file} has no labelled rows for {args.task}")
+            raise InvalidInput(f"{args.file} has no usable labelled rows for {args.task}")
         engine = None if args.no_model else start_model(settings)
         try:
             out = []
@@ -60,8 +80,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             if engine:
                 engine.stop()
-        print(f"{corrections.add_imported(store, out)} {args.task} examples imported from {args.file}")
+        added = corrections.add_imported(store, out)
+        print(f"{added} {args.task} examples imported from {args.file}, {rejected} rejected")
         _train(store)
-        return 0
+        return 0 if rejected == 0 else 1
     finally:
         store.close()

@@ -113,6 +113,30 @@ def save_adapter(store: Store, task: str, blob: bytes, examples: int) -> None:
     )
 
 
+def pending_features(store: Store) -> list[tuple[str, str, str, str]]:
+    """Corrections stored without features (the app stopped before the model computed them),
+    as ``(id, kid, text, lang)``; erased contacts are skipped."""
+    out = []
+    sql = (
+        "SELECT l.id, l.lang, l.text, k.kid FROM label_corrections l JOIN conversations c ON c.id=l.conversation_id"
+        " JOIN contacts k ON k.id=c.contact_id WHERE l.features IS NULL"
+    )
+    for r in store.q(sql):
+        try:
+            out.append((r["id"], r["kid"], store.unseal(r["text"], "label_corrections", "text", r["id"]), r["lang"]))
+        except KeyMissing:
+            continue
+    return out
+
+
+def needs_retrain(store: Store) -> bool:
+    """Examples stored after the adapters were trained (a retrain cut short, or an import while
+    the server was running)."""
+    newest = store.q1("SELECT max(created_at) AS t FROM label_corrections WHERE features IS NOT NULL")["t"]
+    trained = store.q1("SELECT min(trained_at) AS t FROM adapters")["t"]
+    return newest is not None and (trained is None or newest > trained)
+
+
 def delete_adapters_except(store: Store, tasks: list[str]) -> None:
     """A task left without examples has no adapter: its labels fall back to the built-in ones."""
     marks = ",".join("?" * len(tasks))
