@@ -18,7 +18,7 @@ from desktop.auth import Principal
 from desktop.config import Settings
 from desktop.errors import Forbidden, InvalidInput, NotFound
 from desktop.events import Broker
-from desktop.store import chats, corrections, insights, jobs, quick_replies, reports
+from desktop.store import accounts, chats, corrections, insights, jobs, quick_replies, reports
 from desktop.store.database import Store
 from desktop.store.writer import Writer
 from llm import tasks
@@ -384,6 +384,22 @@ class Service:
         if "owner_id" in changes and not principal.is_admin:
             raise Forbidden("only an admin can change the owner", code="role_not_allowed")
         return await self.db(chats.update_contact, contact_id, changes)
+
+    async def erase_contact(self, principal: Principal, contact_id: str) -> None:
+        """Erase a contact and all its data (admins); the team adapters forget its corrections."""
+        _admin(principal)
+        conv_ids = await self.db(reports.conversation_ids_of_contact, contact_id)
+        removed = await self.db(chats.erase_contact, contact_id)
+        for conv_id in conv_ids:
+            pending = self._pending.pop(conv_id, None)
+            if pending:
+                pending[1].cancel_event.set()
+        if self.engine and self.engine.state == "ready":
+            self.engine.clear_state_cache()  # the model's cached reading of the chat goes too
+        await self.db(accounts.audit, principal.user_id, "contact.erase", contact_id)
+        log.info("contact erased: %s", removed)
+        if removed["label_corrections"]:
+            self.retrain()
 
     async def _check_contact(self, principal: Principal, contact_id: str) -> None:
         if principal.is_admin:

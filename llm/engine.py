@@ -113,6 +113,18 @@ class Engine:
         err = {"code": self.error.code, "message": self.error.message} if self.error else None
         return {"id": self.settings.model_id, "state": self.state, "error": err}
 
+    def clear_state_cache(self) -> Job:
+        """Drop every cached KV state (after a contact is erased); later analyses rebuild theirs."""
+
+        def clear(llama: Any, cancelled: Callable[[], bool]) -> None:
+            from llama_cpp import LlamaRAMCache
+
+            if self.settings.state_cache_bytes > 0:
+                llama.set_cache(LlamaRAMCache(capacity_bytes=self.settings.state_cache_bytes))
+            llama.reset()
+
+        return self.submit("clear-state-cache", clear)
+
     # -- jobs ------------------------------------------------------------------------------
     def submit(self, key: str, fn: Callable[[Any, Callable[[], bool]], Any]) -> Job:
         """Queue `fn(llama, cancelled)`; replaces a queued job of the same key, cancels a running one."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from conftest import fixture_capture
 
@@ -117,3 +118,46 @@ def test_database_holds_no_plain_customer_data(server):
     db = sqlite3.connect(server.data_dir / "conversa.db")
     assert db.execute("SELECT count(*) FROM messages WHERE direction='in'").fetchone()[0] == 8
     db.close()
+
+
+def test_erasing_a_contact_destroys_its_key_and_data(server):
+    from conftest import cli
+
+    token = server.login()["access_token"]
+    capture = fixture_capture()
+    cid = server.request("POST", "/api/v1/captures", capture, token=token).json()["conversation_id"]
+    server.sse(f"/api/v1/conversations/{cid}/insights/stream", token, until="insight")
+    r = server.request("POST", f"/api/v1/conversations/{cid}/labels", {"sentiment": "neutral"}, token=token)
+    assert r.status == 204
+    deadline = time.monotonic() + 60
+    while not server.request("GET", "/api/v1/health").json()["adapter"]["adapters"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    contact_id = _conversation_messages(server, token, cid)["contact"]["id"]
+    db = sqlite3.connect(server.data_dir / "conversa.db")
+    kid = db.execute("SELECT kid FROM contacts WHERE id=?", (contact_id,)).fetchone()[0]
+    db.close()
+
+    r = cli(server.data_dir, "users", "add", "att", "--role", "attendant", "--password-stdin", stdin="att-pass-123\n")
+    assert r.returncode == 0, r.stderr
+    att = server.login("att", "att-pass-123")["access_token"]
+    assert server.request("DELETE", f"/api/v1/contacts/{contact_id}", token=att).status == 403
+
+    assert server.request("DELETE", f"/api/v1/contacts/{contact_id}", token=token).status == 204
+    assert server.request("GET", f"/api/v1/contacts/{contact_id}", token=token).status == 404
+    assert server.request("GET", f"/api/v1/conversations/{cid}", token=token).status == 404
+    assert server.request("DELETE", f"/api/v1/contacts/{contact_id}", token=token).status == 404
+    db = sqlite3.connect(server.data_dir / "conversa.db")
+    for table in ("messages", "insights", "label_corrections", "conversations"):
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    assert db.execute("SELECT count(*) FROM audit_log WHERE action='contact.erase'").fetchone()[0] == 1
+    db.close()
+    keys = sqlite3.connect(server.data_dir / "keys.db")
+    assert keys.execute("SELECT count(*) FROM contact_keys WHERE kid=?", (kid,)).fetchone()[0] == 0
+    keys.close()
+    # The team adapter forgets what it learnt from the erased contact.
+    deadline = time.monotonic() + 60
+    while (adapter := server.request("GET", "/api/v1/health").json()["adapter"])["adapters"]:
+        assert time.monotonic() < deadline, adapter
+        time.sleep(0.3)
+    assert adapter["corrections"] == 0

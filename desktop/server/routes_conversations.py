@@ -142,6 +142,13 @@ async def patch_contact(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
+@routes.delete("/api/v1/contacts/{id}")
+async def erase_contact(request: web.Request) -> web.Response:
+    """Erase the contact and all its data (admins; LGPD): its key is destroyed first."""
+    await request.app[SERVICE].erase_contact(principal(request), request.match_info["id"])
+    return web.Response(status=204)
+
+
 @routes.get("/api/v1/metrics")
 async def metrics(request: web.Request) -> web.Response:
     """Volumes, label mixes, first-response and resolution times, funnel (attendants: their own)."""

@@ -223,6 +223,26 @@ def contact(store: Store, contact_id: str) -> dict[str, Any]:
     return contact_public(store, row)
 
 
+def erase_contact(store: Store, contact_id: str) -> dict[str, int]:
+    """LGPD erasure: destroy the contact's key first (so nothing it sealed can be read even if
+    the deletion below is interrupted), then delete its conversations and everything in them."""
+    row = store.q1("SELECT kid FROM contacts WHERE id=?", (contact_id,))
+    if not row:
+        raise RecordNotFound("contact not found")
+    store.erase_contact_key(row["kid"])
+    convs = [r["id"] for r in store.q("SELECT id FROM conversations WHERE contact_id=?", (contact_id,))]
+    marks = ",".join("?" * len(convs))
+    removed = {}
+    with store.transaction():
+        for table in ("messages", "suggestion_feedback", "insights", "label_corrections"):
+            cur = store.conn.execute(f"DELETE FROM {table} WHERE conversation_id IN ({marks})", tuple(convs))
+            removed[table] = cur.rowcount
+        store.conn.execute("DELETE FROM conversations WHERE contact_id=?", (contact_id,))
+        store.conn.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
+    removed["conversations"] = len(convs)
+    return removed
+
+
 def contact_public(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     cid = row["id"]
     return {

@@ -136,6 +136,10 @@ class Store:
         kid, _ = self.keys.new_owner_key()
         return crypto_b64(kid)
 
+    def erase_contact_key(self, kid_b64: str) -> None:
+        """Destroy a contact's key: what it sealed is unreadable from now on, backups included."""
+        self.keys.erase(_kid(kid_b64))
+
 
 def crypto_b64(kid: bytes) -> str:
     return base64.b64encode(kid).decode()

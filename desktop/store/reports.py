@@ -92,6 +92,10 @@ def contacts(store: Store, owner: str | None) -> list[dict[str, Any]]:
     return out
 
 
+def conversation_ids_of_contact(store: Store, contact_id: str) -> list[str]:
+    return [r["id"] for r in store.q("SELECT id FROM conversations WHERE contact_id=?", (contact_id,))]
+
+
 def contact_visible(store: Store, contact_id: str, owner: str) -> bool:
     return (
         store.q1(
