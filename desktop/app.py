@@ -48,11 +48,12 @@ def passphrase(settings: Settings) -> str:
 
 
 def open_store(settings: Settings, *, create: bool = True, out=sys.stderr) -> Store:
-    settings.data_path.mkdir(parents=True, exist_ok=True)
-    try:
-        os.chmod(settings.data_path, 0o700)
-    except OSError:
-        pass
+    if create:  # opening existing data must not leave an empty folder behind a typo
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+        try:
+            os.chmod(settings.data_path, 0o700)
+        except OSError:
+            pass
     store, setup = Store.open(settings.data_path, passphrase(settings), create=create)
     if setup:
         print(

@@ -140,5 +140,7 @@ def test_labels_import_teaches_the_team_adapter_and_can_be_forgotten(data_dir, t
     r = cli(data_dir, "labels", "forget-imported")
     assert r.returncode == 0 and "8 imported examples deleted" in r.stdout
     assert "imported 0" in cli(data_dir, "labels", "status").stdout
+    r = cli(tmp_path / "typo", "labels", "status")
+    assert r.returncode == 1 and "no Conversa data" in r.stderr and not (tmp_path / "typo").exists()
     r = cli(data_dir, "labels", "import", "intent", str(tmp_path / "reviews.csv"))
     assert r.returncode == 1 and "mapped_label" in r.stderr
