@@ -32,6 +32,3 @@ class Broker:
                 # A stalled reader loses old partial events, never the final one.
                 q.get_nowait()
             q.put_nowait((event, data))
-
-    def subscribers(self, key: str) -> int:
-        return len(self._subs.get(key, ()))

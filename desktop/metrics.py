@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from desktop.errors import InvalidInput
-
-STAGES = ("lead", "qualified", "proposal", "won", "lost")
+from desktop.pipeline import OPEN_STAGES, STAGES
 
 
 def _parse_day(value: str | None, field: str) -> str | None:
@@ -94,5 +93,5 @@ def compute(rows: dict[str, list[dict[str, Any]]], since: str | None, until: str
             "n": len(resolution),
         },
         "funnel": [{"stage": s, "contacts": stage_count.get(s, 0), "value": stage_value.get(s, 0)} for s in STAGES],
-        "pipeline_value": sum(stage_value[s] for s in ("lead", "qualified", "proposal")),
+        "pipeline_value": sum(stage_value[s] for s in OPEN_STAGES),
     }

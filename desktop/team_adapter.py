@@ -38,15 +38,26 @@ def train_all(stored: dict[str, list[corrections.StoredExample]]) -> dict[str, A
     return trained
 
 
-def retrain(store: Store) -> tuple[dict[str, Any], float]:
-    """Train from the store and save the adapters; returns them and the seconds it took."""
+def examples(store: Store) -> dict[str, list[corrections.StoredExample]]:
+    """Every stored example by task, with the text of those whose features need recomputing."""
     from llm.adapter import needs_refresh
 
-    stored = corrections.training_examples(store, needs_refresh)
-    t0 = time.monotonic()
-    trained = train_all(stored)
-    secs = time.monotonic() - t0
+    return corrections.training_examples(store, needs_refresh)
+
+
+def save(store: Store, stored: dict[str, list[corrections.StoredExample]], trained: dict[str, Any]) -> None:
+    """Replace the saved adapters with ``trained``; a task left without one falls back to the built-in labels."""
     for task, adapter in trained.items():
         corrections.save_adapter(store, task, adapter.to_bytes(), len(stored[task]))
     corrections.delete_adapters_except(store, list(trained))
+
+
+def retrain(store: Store) -> tuple[dict[str, Any], float]:
+    """Train from the store and save the adapters; returns them and the seconds it took.
+    The server runs the same three steps with training off its database thread."""
+    stored = examples(store)
+    t0 = time.monotonic()
+    trained = train_all(stored)
+    secs = time.monotonic() - t0
+    save(store, stored, trained)
     return trained, secs

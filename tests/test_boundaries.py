@@ -19,10 +19,20 @@ RULES = {
         "desktop.server",
         "desktop.ui",
         "desktop.service",
+        "desktop.usecases",
     ],
     "desktop/service.py": ["aiohttp", "tkinter", "pystray", "llama_cpp"],
+    "desktop/usecases": ["aiohttp", "tkinter", "pystray", "llama_cpp", "desktop.server", "desktop.ui"],
     "desktop/server": ["tkinter", "pystray", "llama_cpp", "sqlite_utils", "sqlite3", "desktop.store", "llm"],
-    "desktop/ui": ["desktop.store", "desktop.service", "llm", "llama_cpp", "desktop.server", "sqlite_utils"],
+    "desktop/ui": [
+        "desktop.store",
+        "desktop.service",
+        "desktop.usecases",
+        "llm",
+        "llama_cpp",
+        "desktop.server",
+        "sqlite_utils",
+    ],
 }
 # Modules that must import these only inside functions (lazily).
 LAZY = {"llm": ["llama_cpp"], "desktop": ["pystray"]}

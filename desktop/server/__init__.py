@@ -1,10 +1,9 @@
-"""aiohttp application factory and the runner that hosts it on its own loop."""
+"""aiohttp application factory, and `conversa serve`: the server on the main thread's loop."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -64,45 +63,3 @@ def serve_forever(settings: Settings, service: Service) -> None:
         await runner.cleanup()
 
     asyncio.run(main())
-
-
-class ServerThread:
-    """The desktop app's server: its own thread and loop, stopped with call_soon_threadsafe."""
-
-    def __init__(self, settings: Settings, service: Service):
-        self.settings = settings
-        self.service = service
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self.started = threading.Event()
-        self.error: BaseException | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="server", daemon=True)
-        self._thread.start()
-        self.started.wait(30)
-        if self.error:
-            raise self.error
-
-    def _run(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            try:
-                runner = await start_site(create_app(self.settings, self.service), self.settings)
-            except BaseException as e:  # noqa: BLE001 - handed to the starting thread
-                self.error = e
-                self.started.set()
-                return
-            self.started.set()
-            await self._stop.wait()
-            await runner.cleanup()
-
-        asyncio.run(main())
-
-    def stop(self) -> None:
-        if self._loop and self._stop:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread:
-            self._thread.join(10)

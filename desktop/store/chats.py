@@ -8,10 +8,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.pipeline import FIRST_STAGE
 from desktop.store.database import Store, new_id
 from desktop.store.errors import KeyMissing, RecordNotFound
 
-STAGES = ("lead", "qualified", "proposal", "won", "lost")
 STATUSES = ("open", "pending", "resolved")
 _PACKED_ID = re.compile(r"^(true|false)_([^_]+)_([^_]+)(?:_(.+))?$")
 
@@ -159,7 +159,7 @@ def _find_or_create_contact(store, chat, title, title_hash, user_id) -> dict[str
             store.seal(kid, "contacts", "name", kid_id, title or None),
             store.seal(kid, "contacts", "phone", kid_id, phone),
             int(bool(chat.get("is_group"))),
-            "lead",
+            FIRST_STAGE,
             None,
             store.seal(kid, "contacts", "tags", kid_id, []),
             None,

@@ -1,0 +1,140 @@
+"""Scheduling analyses on the model and storing their results; live events go to the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from desktop.store import chats, insights, quick_replies
+from desktop.store.database import Store
+from desktop.usecases.runtime import Runtime
+from llm.analysis import AnalysisRequest, analyze
+from llm.errors import LLMError
+
+log = logging.getLogger(__name__)
+
+
+class Analyses:
+    def __init__(self, rt: Runtime, adapters: Callable[[], dict[str, Any]]):
+        self.rt = rt
+        self._adapters = adapters  # the team's label adapters as they are when an analysis is prepared
+        # conversation id -> (insight id being produced, the engine job producing it)
+        self._pending: dict[str, tuple[str, Any]] = {}
+
+    async def startup(self) -> None:
+        n = await self.rt.db(insights.mark_abandoned)
+        if n:
+            log.info("marked %d interrupted analyses unavailable", n)
+
+    async def schedule(self, conversation_id: str) -> str:
+        """Queue an analysis of the conversation's current messages; returns queued|unavailable."""
+        status = self.rt.model_status()
+        prepared = await self.rt.db(self.prepare, conversation_id, status)
+        return self.submit(conversation_id, prepared, status)
+
+    def prepare(self, store: Store, conversation_id: str, status: dict) -> tuple[str, AnalysisRequest | None, str]:
+        """On the database thread: a pending insight and everything the model needs."""
+        iid = insights.create(store, conversation_id, None, status["id"])
+        if status["state"] == "unavailable":
+            insights.save(store, iid, None, {"state": "unavailable", "error": status["error"]})
+            return iid, None, ""
+        req, kid = self._request(store, conversation_id, iid)
+        return iid, req, kid
+
+    def submit(self, conversation_id: str, prepared: tuple, status: dict) -> str:
+        """On the loop, without awaiting: the pending map cannot change under us."""
+        iid, req, kid = prepared
+        if req is None:
+            self.rt.broker.publish(conversation_id, "state", {"state": "unavailable", "error": status["error"]})
+            return "unavailable"
+        old = self._pending.get(conversation_id)
+        if old and old[0] != iid:
+            # The older job is replaced (queued) or cancelled (running): its insight never completes.
+            asyncio.ensure_future(self.rt.db(insights.discard, old[0]))
+        loop = asyncio.get_running_loop()
+        publish = self.rt.broker.publish
+
+        def on_labels(labels: dict) -> None:
+            loop.call_soon_threadsafe(self._labels_ready, conversation_id, iid, kid, labels)
+
+        def on_partial(index: int, text: str) -> None:
+            loop.call_soon_threadsafe(publish, conversation_id, "suggestion", {"index": index, "text": text})
+
+        queued_at = time.monotonic()
+
+        def work(llama: Any, cancelled: Callable[[], bool]) -> dict:
+            started = time.monotonic()
+            result = analyze(llama, req, cancelled, on_labels, on_partial)
+            result["timings"]["queued_ms"] = round((started - queued_at) * 1000)
+            return result
+
+        assert self.rt.engine is not None
+        job = self.rt.engine.submit(conversation_id, work)
+        self._pending[conversation_id] = (iid, job)
+        job.future.add_done_callback(lambda _f: loop.call_soon_threadsafe(self._finish, conversation_id, kid, job))
+        self.rt.broker.publish(conversation_id, "state", {"state": "pending"})
+        return "queued"
+
+    def cancel(self, conversation_ids: list[str]) -> None:
+        """Stop the pending analyses of these conversations (their contact was erased)."""
+        for conv_id in conversation_ids:
+            pending = self._pending.pop(conv_id, None)
+            if pending:
+                pending[1].cancel_event.set()
+
+    def _request(self, store: Store, conversation_id: str, iid: str) -> tuple[AnalysisRequest, str]:
+        row = chats.conversation_row(store, conversation_id)
+        msgs = chats.messages(store, conversation_id, row["kid"], limit=60)
+        contact = chats.contact(store, row["contact_id"])
+        req = AnalysisRequest(
+            messages=msgs,
+            quick_replies=quick_replies.all_replies(store),
+            contact_name=None if contact["is_group"] else contact["name"],
+            temperature=self.rt.settings.temperature,
+            max_tokens=self.rt.settings.max_suggestion_tokens,
+            adapter=dict(self._adapters()) or None,
+        )
+        if msgs:
+            store.conn.execute("UPDATE insights SET analyzed_message_id=? WHERE id=?", (msgs[-1]["id"], iid))
+        return req, row["kid"]
+
+    def _labels_ready(self, conversation_id: str, iid: str, kid: str, labels: dict) -> None:
+        if self._pending.get(conversation_id, ("",))[0] != iid:
+            return
+        self.rt.broker.publish(
+            conversation_id, "labels", {"sentiment": labels["sentiment"], "intent": labels["intent"]}
+        )
+        asyncio.ensure_future(self.rt.db(insights.save, iid, kid, labels))
+
+    def _finish(self, conversation_id: str, kid: str, job: Any) -> None:
+        pending = self._pending.get(conversation_id)
+        if pending is None or pending[1] is not job:
+            return  # superseded by a newer capture of the same chat, which fills the same insight
+        del self._pending[conversation_id]
+        asyncio.ensure_future(self._store_result(conversation_id, pending[0], kid, job.future))
+
+    async def _store_result(self, conversation_id: str, iid: str, kid: str, fut) -> None:
+        exc = fut.exception()
+        if exc is None:
+            result = fut.result()
+            sources = result.get("suggestion_sources") or [None] * len(result["suggestions"])
+            result["suggestions"] = [
+                {"id": f"{iid}.{i}", "text": t, "source": src}
+                for i, (t, src) in enumerate(zip(result["suggestions"], sources, strict=True))
+            ]
+            result["state"] = "ready"
+            result["error"] = None
+            result["model"] = self.rt.model_status()["id"]
+        else:
+            err = exc if isinstance(exc, LLMError) else LLMError(str(exc))
+            result = {"state": "unavailable", "error": {"code": err.code, "message": err.message}}
+        await self.rt.db(insights.save, iid, kid, result)
+        latest = await self.rt.db(insights.latest, conversation_id)
+        self.rt.broker.publish(conversation_id, "insight", insight_out(latest))
+
+
+def insight_out(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "id"}

@@ -1,0 +1,53 @@
+"""The CRM cards: list, read, edit, and erase a contact with all its data (LGPD)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from desktop import pipeline, validation
+from desktop.auth import Principal
+from desktop.errors import Forbidden
+from desktop.store import accounts, chats, reports
+from desktop.usecases import access
+from desktop.usecases.analysis import Analyses
+from desktop.usecases.learning import Learning
+from desktop.usecases.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Contacts:
+    def __init__(self, rt: Runtime, analyses: Analyses, learning: Learning):
+        self.rt = rt
+        self.analyses = analyses
+        self.learning = learning
+
+    async def page(self, principal: Principal) -> dict[str, Any]:
+        owner = None if principal.is_admin else principal.user_id
+        return {"items": await self.rt.db(reports.contacts, owner)}
+
+    async def get(self, principal: Principal, contact_id: str) -> dict[str, Any]:
+        await access.check_contact(self.rt, principal, contact_id)
+        return await self.rt.db(chats.contact, contact_id)
+
+    async def patch(self, principal: Principal, contact_id: str, body: Any) -> dict[str, Any]:
+        await access.check_contact(self.rt, principal, contact_id)
+        changes = validation.contact_patch(body, pipeline.STAGES)
+        if "owner_id" in changes and not principal.is_admin:
+            raise Forbidden("only an admin can change the owner", code="role_not_allowed")
+        return await self.rt.db(chats.update_contact, contact_id, changes)
+
+    async def erase(self, principal: Principal, contact_id: str) -> None:
+        """Erase a contact and all its data (admins); the team adapters forget its corrections."""
+        access.require_admin(principal)
+        conv_ids = await self.rt.db(reports.conversation_ids_of_contact, contact_id)
+        removed = await self.rt.db(chats.erase_contact, contact_id)
+        self.analyses.cancel(conv_ids)
+        engine = self.rt.engine
+        if engine and engine.state == "ready":
+            engine.clear_state_cache()  # the model's cached reading of the chat goes too
+        await self.rt.db(accounts.audit, principal.user_id, "contact.erase", contact_id)
+        log.info("contact erased: %s", removed)
+        if removed["label_corrections"]:
+            self.learning.retrain()

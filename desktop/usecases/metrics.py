@@ -1,0 +1,25 @@
+"""The numbers of `/metrics`: attendants see only their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop import metrics as metrics_calc
+from desktop.auth import Principal
+from desktop.errors import Forbidden
+from desktop.store import reports
+from desktop.usecases.runtime import Runtime
+
+
+class Metrics:
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+
+    async def metrics(self, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
+        user = query.get("user")
+        if not principal.is_admin:
+            if user and user != principal.user_id:
+                raise Forbidden("attendants see only their own numbers", code="role_not_allowed")
+            user = principal.user_id
+        rows = await self.rt.db(reports.metric_rows, user)
+        return metrics_calc.compute(rows, query.get("from"), query.get("to"), user)
