@@ -32,7 +32,7 @@ class Service:
     def __init__(self, settings: Settings, store: Store, engine: Engine | None):
         self.rt = Runtime(settings, store, engine)
         self.jobs = Jobs(self.rt)
-        self.learning = Learning(self.rt)
+        self.learning = Learning(self.rt, self.jobs)
         self.analyses = Analyses(self.rt, lambda: self.learning.adapters)
         self._ingest = Ingest(self.rt, self.analyses)
         self.conversations = Conversations(self.rt, self.analyses)

@@ -192,7 +192,7 @@ class Engine:
         try:
             from .seed_adapter import prepare
 
-            prepare(llama, path)
+            prepare(llama, path, lambda: self._stop)
         except Exception:  # noqa: BLE001 - labels still work without the built-in adapter
             log.exception("built-in label adapter unavailable")
         self._llama = llama

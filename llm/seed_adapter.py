@@ -21,6 +21,7 @@ import logging
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +95,13 @@ def _write(path: Path, data: bytes) -> None:
         raise
 
 
-def prepare(llama: Any, model_path: Path) -> dict[str, dict[str, adapter_mod.Adapter]]:
+def prepare(
+    llama: Any, model_path: Path, stopping: Callable[[], bool] = lambda: False
+) -> dict[str, dict[str, adapter_mod.Adapter]] | None:
     """Load or build the seed adapters for this model and attach them to ``llama``.
 
-    Runs on the inference thread, right after the model loads.
+    Runs on the inference thread, right after the model loads. Building checks ``stopping``
+    between examples: a stop returns None at once, nothing cached, and the next start builds again.
     """
     real = model_path.resolve()  # test and user folders may hold a symlink: cache by the real file
     key = _cache_key(real)
@@ -107,7 +111,13 @@ def prepare(llama: Any, model_path: Path) -> dict[str, dict[str, adapter_mod.Ada
     adapters = _read(paths)
     if adapters is None:
         log.info("preparing the built-in label examples for this model (once, about 30 s)")
-        adapters = train_from([features(text, lang, llama) for text, lang, _, _ in seed_rows()])
+        feats = []
+        for text, lang, _, _ in seed_rows():
+            if stopping():
+                log.info("stopped before the built-in label examples were ready")
+                return None
+            feats.append(features(text, lang, llama))
+        adapters = train_from(feats)
         try:
             for (lang, task), p in paths.items():
                 _write(p, adapters[lang][task].to_bytes())

@@ -1,4 +1,8 @@
-"""Long-running work visible to clients: state, progress, result."""
+"""Long-running work visible to clients: state, progress, result.
+
+A job changes only while it is queued or running: once done, failed or cancelled it never
+changes again, so a cancellation can never be overwritten by the work finishing after it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from desktop.store.database import Store, new_id
 from desktop.store.errors import RecordNotFound
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE = ("queued", "running")
 
 
 def create(store: Store, kind: str, user_id: str | None, total: int = 0, message: str = "") -> str:
@@ -24,13 +29,25 @@ def create(store: Store, kind: str, user_id: str | None, total: int = 0, message
     return jid
 
 
-def update(store: Store, job_id: str, **changes: Any) -> None:
+def update(store: Store, job_id: str, **changes: Any) -> bool:
+    """Change a queued or running job; False when it has already ended (e.g. was cancelled)."""
     if "result" in changes:
         changes["result"] = json.dumps(changes["result"])
     changes["updated_at"] = time.time()
     cols = ", ".join(f"{k}=?" for k in changes)
     with store.transaction():
-        store.conn.execute(f"UPDATE jobs SET {cols} WHERE id=?", (*changes.values(), job_id))
+        cur = store.conn.execute(
+            f"UPDATE jobs SET {cols} WHERE id=? AND state IN ('queued','running')", (*changes.values(), job_id)
+        )
+    return cur.rowcount == 1
+
+
+def cancel(store: Store, job_id: str) -> bool:
+    return update(store, job_id, state="cancelled", message="cancelled")
+
+
+def active(store: Store, job_id: str) -> bool:
+    return store.q1("SELECT 1 FROM jobs WHERE id=? AND state IN ('queued','running')", (job_id,)) is not None
 
 
 def get(store: Store, job_id: str) -> dict[str, Any]:
@@ -44,5 +61,7 @@ def get(store: Store, job_id: str) -> dict[str, Any]:
 def fail_interrupted(store: Store) -> None:
     with store.transaction():
         store.conn.execute(
-            "UPDATE jobs SET state='failed', message='interrupted by a restart' WHERE state IN ('queued','running')"
+            "UPDATE jobs SET state='failed', message='interrupted by a restart', updated_at=?"
+            " WHERE state IN ('queued','running')",
+            (time.time(),),
         )

@@ -54,14 +54,13 @@ class Analyses:
         if old and old[0] != iid:
             # The older job is replaced (queued) or cancelled (running): its insight never completes.
             asyncio.ensure_future(self.rt.db(insights.discard, old[0]))
-        loop = asyncio.get_running_loop()
-        publish = self.rt.broker.publish
+        post, publish = self.rt.post, self.rt.broker.publish
 
         def on_labels(labels: dict) -> None:
-            loop.call_soon_threadsafe(self._labels_ready, conversation_id, iid, kid, labels)
+            post(self._labels_ready, conversation_id, iid, kid, labels)
 
         def on_partial(index: int, text: str) -> None:
-            loop.call_soon_threadsafe(publish, conversation_id, "suggestion", {"index": index, "text": text})
+            post(publish, conversation_id, "suggestion", {"index": index, "text": text})
 
         queued_at = time.monotonic()
 
@@ -74,7 +73,7 @@ class Analyses:
         assert self.rt.engine is not None
         job = self.rt.engine.submit(conversation_id, work)
         self._pending[conversation_id] = (iid, job)
-        job.future.add_done_callback(lambda _f: loop.call_soon_threadsafe(self._finish, conversation_id, kid, job))
+        job.future.add_done_callback(lambda _f: post(self._finish, conversation_id, kid, job))
         self.rt.broker.publish(conversation_id, "state", {"state": "pending"})
         return "queued"
 

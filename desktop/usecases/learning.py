@@ -10,8 +10,9 @@ from typing import Any
 from desktop import team_adapter
 from desktop.auth import Principal
 from desktop.errors import InvalidInput
-from desktop.store import chats, corrections, jobs
+from desktop.store import chats, corrections
 from desktop.usecases import access
+from desktop.usecases.jobs import JobCancelled, Jobs
 from desktop.usecases.runtime import Runtime
 from llm import tasks
 from llm.analysis import customer_and_lang, turn_features
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 
 
 class Learning:
-    def __init__(self, rt: Runtime):
+    def __init__(self, rt: Runtime, jobs: Jobs):
         self.rt = rt
+        self.jobs = jobs
         self.adapters: dict[str, Any] = {}  # task -> the team's adapter, used by the next analyses
         self._training: asyncio.Future | None = None
         self._retrain_again = False
@@ -76,8 +78,9 @@ class Learning:
         from llm.labels import features
 
         engine = self.rt.engine
-        if engine:
-            await asyncio.to_thread(engine.wait_ready, 300)
+        deadline = time.monotonic() + 300
+        while engine and engine.state == "loading" and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)  # on the loop, not a thread: a stop cancels the wait at once
         for cid, kid, text, lang in pending:
             if engine and engine.state == "ready":
                 job = engine.submit(f"features-{cid}", lambda llama, c, t=text, lg=lang: features(t, lg, llama))
@@ -98,30 +101,45 @@ class Learning:
         try:
             while True:
                 self._retrain_again = False
-                job = await self.rt.db(jobs.create, "retrain", None, 2, "training the label adapter")
-                await self.rt.db(jobs.update, job, state="running")
-                stored = await self.rt.db(team_adapter.examples)
-                t0 = time.monotonic()
-                trained = await asyncio.to_thread(team_adapter.train_all, stored)
-                await self.rt.db(team_adapter.save, stored, trained)
-                self.adapters = trained
-                secs = time.monotonic() - t0
-                counts = {t: len(e) for t, e in stored.items()}
-                await self.rt.db(
-                    jobs.update,
-                    job,
-                    state="done",
-                    done=2,
-                    message=f"trained in {secs:.1f}s",
-                    result={"examples": counts, "seconds": secs},
-                )
-                log.info("adapters retrained in %.1fs on %s", secs, counts)
+                await self._retrain_once()
                 if not self._retrain_again:
                     return
         except Exception:  # noqa: BLE001 - a failed retrain keeps the previous adapters
             log.exception("adapter retraining failed")
         finally:
             self._training = None
+
+    async def _retrain_once(self) -> None:
+        """A `retrain` job in steps (examples, each task, save); a cancellation between steps
+        keeps the previous adapters, in the store and in memory."""
+        run = await self.jobs.start("retrain", None, 4, "training the label adapters")
+        try:
+            stored = await self.rt.db(team_adapter.examples)
+            await self.jobs.progress(run, 1)
+            t0 = time.monotonic()
+            trained: dict[str, Any] = {}
+            for step, (task, rows) in enumerate(stored.items(), start=2):
+                trained |= await self.rt.off_loop(team_adapter.train_all, {task: rows})
+                await self.jobs.progress(run, step)
+            secs = time.monotonic() - t0
+            counts = {t: len(e) for t, e in stored.items()}
+            saved = await self.jobs.finish(
+                run,
+                lambda store: team_adapter.save(store, stored, trained),
+                done=4,
+                message=f"trained in {secs:.1f}s",
+                result={"examples": counts, "seconds": secs},
+            )
+        except JobCancelled:
+            saved = False
+        except Exception:
+            await self.jobs.fail(run, "training failed")
+            raise
+        if not saved:
+            log.info("adapter retraining cancelled: the previous adapters stay")
+            return
+        self.adapters = trained
+        log.info("adapters retrained in %.1fs on %s", secs, counts)
 
     async def adapter_status(self) -> dict[str, Any]:
         st = await self.rt.db(corrections.status)

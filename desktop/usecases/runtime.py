@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -34,6 +35,37 @@ class Runtime:
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(store, …)` on the database thread (group-committed) and await it."""
         return await asyncio.wrap_future(self._writer.submit(fn, *args, **kwargs))
+
+    def post(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run `fn(*args)` on the loop, from any thread. Dropped once the loop is closed: a stop
+        fails the queued model jobs after the loop has ended, and their callbacks land here."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # closed between the check and the call
+            pass
+
+    async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on a thread of its own and await it. Unlike `asyncio.to_thread`, whose
+        threads the loop's shutdown waits for, a stop never waits for this one: what it computes
+        is only written by the caller afterwards, so abandoning it loses nothing."""
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def settle(ok: bool, value: Any) -> None:
+            if not fut.done():
+                fut.set_result(value) if ok else fut.set_exception(value)
+
+        def run() -> None:
+            try:
+                value, ok = fn(*args), True
+            except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
+                value, ok = e, False
+            self.post(settle, ok, value)
+
+        threading.Thread(target=run, name="work", daemon=True).start()
+        return await fut
 
     def close(self) -> None:
         self._writer.close()
