@@ -136,7 +136,8 @@ def run_headless(settings: Settings, *, with_model: bool = True) -> int:
 
 
 def _first_admin(service: Service) -> None:
-    """First run on a terminal: create the admin right away (there is no default password)."""
+    """First run on a terminal: create the admin right away (there is no default password).
+    Written by the database thread, like every other write."""
     from desktop import validation
     from desktop.auth import hash_password
     from desktop.errors import ConversaError
@@ -149,7 +150,7 @@ def _first_admin(service: Service) -> None:
         if pw != getpass.getpass("Repeat password: "):
             print("The passwords do not match; create the admin later with `conversa users add`.", file=sys.stderr)
             return
-        accounts.add_user(service.store, name, "admin", hash_password(validation.password(pw)))
+        service.db_wait(accounts.add_user, name, "admin", hash_password(validation.password(pw)))
         print(f"Admin {name} created. Pair the extension with `conversa pair`.", file=sys.stderr)
     except ConversaError as e:
         print(f"Not created: {e.message}", file=sys.stderr)
@@ -160,7 +161,7 @@ def _first_admin(service: Service) -> None:
 def _no_users(service: Service) -> bool:
     from desktop.store import accounts
 
-    return accounts.count_users(service.store) == 0
+    return service.db_wait(accounts.count_users) == 0
 
 
 def run_desktop(settings: Settings) -> int:

@@ -61,6 +61,10 @@ class Service:
         """Run `fn(store, …)` on the database thread (group-committed) and await it."""
         return await self.rt.db(fn, *args, **kwargs)
 
+    def db_wait(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`db` for callers outside the loop (the first-run prompt): blocks until done."""
+        return self.rt.db_wait(fn, *args, **kwargs)
+
     async def startup(self) -> None:
         self.rt.bind_loop(asyncio.get_running_loop())
         # What a stop interrupted is closed first, so the work started below is never taken for it.

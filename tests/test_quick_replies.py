@@ -48,3 +48,16 @@ def test_quick_replies_crud_roles_and_csv_import(shared_server, tmp_path):
     assert [q["shortcut"] for q in items] == ["oi", "pix", "prazo"]
     assert shared_server.request("DELETE", f"/api/v1/quick-replies/{qid}", token=admin).status == 204
     assert_error(shared_server.request("DELETE", f"/api/v1/quick-replies/{qid}", token=admin), 404)
+
+
+def test_creating_a_taken_shortcut_is_a_conflict(shared_server):
+    """POST never overwrites: a second /frete answers 409 and the first one stays as it was."""
+    admin = shared_server.login()["access_token"]
+    first = {"shortcut": "frete", "text": "Frete grátis acima de R$ 200.", "intents": ["purchase_pricing"]}
+    r = shared_server.request("POST", "/api/v1/quick-replies", first, token=admin)
+    assert r.status == 201, r.body
+    again = {"shortcut": "/frete", "text": "Outro texto", "intents": []}
+    err = assert_error(shared_server.request("POST", "/api/v1/quick-replies", again, token=admin), 409)
+    assert err["code"] == "shortcut_taken"
+    items = shared_server.request("GET", "/api/v1/quick-replies", token=admin).json()["items"]
+    assert [q["text"] for q in items if q["shortcut"] == "frete"] == [first["text"]]

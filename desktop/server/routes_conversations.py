@@ -7,7 +7,7 @@ import json
 
 from aiohttp import web
 
-from desktop.errors import InvalidInput
+from desktop.errors import InvalidInput, NotFound
 from desktop.server.body import read_json
 from desktop.server.keys import SERVICE, principal
 
@@ -90,7 +90,7 @@ async def insight_stream(request: web.Request) -> web.StreamResponse:
         await resp.prepare(request)
         try:
             latest = await svc.insight(p, conv_id)
-        except Exception:  # noqa: BLE001 - no insight yet: only live events will follow
+        except NotFound:  # no insight yet: only live events will follow
             latest = None
         await _send(resp, "state", {"state": latest["state"] if latest else "none"})
         if latest and latest["state"] in ("ready", "unavailable"):
@@ -102,7 +102,7 @@ async def insight_stream(request: web.Request) -> web.StreamResponse:
                 await resp.write(b": ping\n\n")
                 continue
             await _send(resp, event, data)
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:  # the client went away; a cancellation (server stop) propagates
         pass
     finally:
         svc.broker.unsubscribe(conv_id, queue)

@@ -25,6 +25,14 @@ def all_replies(store: Store) -> list[dict[str, Any]]:
     return [_out(r) for r in store.q("SELECT * FROM quick_replies ORDER BY shortcut")]
 
 
+def create(store: Store, shortcut: str, text: str, intents: list[str], user_id: str | None) -> dict[str, Any]:
+    """A new quick reply; Conflict when its shortcut is taken (the API never overwrites silently)."""
+    with store.transaction():
+        if store.q1("SELECT 1 FROM quick_replies WHERE shortcut=?", (shortcut,)):
+            raise Conflict(f"shortcut /{shortcut} is already used", code="shortcut_taken")
+        return upsert(store, shortcut, text, intents, user_id)
+
+
 def upsert(
     store: Store, shortcut: str, text: str, intents: list[str], user_id: str | None, reply_id: str | None = None
 ) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -53,7 +52,7 @@ class Analyses:
         old = self._pending.get(conversation_id)
         if old and old[0] != iid:
             # The older job is replaced (queued) or cancelled (running): its insight never completes.
-            asyncio.ensure_future(self.rt.db(insights.discard, old[0]))
+            self.rt.background(self.rt.db(insights.discard, old[0]))
         post, publish = self.rt.post, self.rt.broker.publish
 
         def on_labels(labels: dict) -> None:
@@ -106,14 +105,14 @@ class Analyses:
         self.rt.broker.publish(
             conversation_id, "labels", {"sentiment": labels["sentiment"], "intent": labels["intent"]}
         )
-        asyncio.ensure_future(self.rt.db(insights.save, iid, kid, labels))
+        self.rt.background(self.rt.db(insights.save, iid, kid, labels))
 
     def _finish(self, conversation_id: str, kid: str, job: Any) -> None:
         pending = self._pending.get(conversation_id)
         if pending is None or pending[1] is not job:
             return  # superseded by a newer capture of the same chat, which fills the same insight
         del self._pending[conversation_id]
-        asyncio.ensure_future(self._store_result(conversation_id, pending[0], kid, job.future))
+        self.rt.background(self._store_result(conversation_id, pending[0], kid, job.future))
 
     async def _store_result(self, conversation_id: str, iid: str, kid: str, fut) -> None:
         exc = fut.exception()

@@ -95,7 +95,7 @@ class Learning:
         if self._training:
             self._retrain_again = True
             return
-        self._training = asyncio.ensure_future(self._retrain())
+        self._training = self.rt.background(self._retrain())
 
     async def _retrain(self) -> None:
         try:

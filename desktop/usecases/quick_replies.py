@@ -28,8 +28,11 @@ class QuickReplies:
             if current is None:
                 raise NotFound("quick reply not found")
             data = {**{k: current[k] for k in ("shortcut", "text", "intents")}, **data}
+            return await self.rt.db(
+                quick_replies.upsert, data["shortcut"], data["text"], data["intents"], principal.user_id, reply_id
+            )
         return await self.rt.db(
-            quick_replies.upsert, data["shortcut"], data["text"], data["intents"], principal.user_id, reply_id
+            quick_replies.create, data["shortcut"], data["text"], data["intents"], principal.user_id
         )
 
     async def delete(self, principal: Principal, reply_id: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -35,6 +36,10 @@ class Runtime:
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(store, …)` on the database thread (group-committed) and await it."""
         return await asyncio.wrap_future(self._writer.submit(fn, *args, **kwargs))
+
+    def db_wait(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """The same from a thread that is not the loop's (e.g. a prompt before the server starts)."""
+        return self._writer.submit(fn, *args, **kwargs).result()
 
     def post(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run `fn(*args)` on the loop, from any thread. Dropped once the loop is closed: a stop
@@ -88,5 +93,8 @@ class Runtime:
 
     def _task_done(self, task: asyncio.Future) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception():
-            log.error("background task failed: %s", type(task.exception()).__name__)
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None:
+            # Where it failed, without the exception's message: it may quote a customer's text.
+            where = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+            log.error("background task failed: %s\n%s", type(exc).__name__, where)
