@@ -29,7 +29,13 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app.add_routes(routes_conversations.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
+    app.on_shutdown.append(_end_streams)
     return app
+
+
+async def _end_streams(app: web.Application) -> None:
+    """Before the runner waits for open requests: event streams would only end at its timeout."""
+    app[SERVICE].broker.close()
 
 
 async def _service_ctx(app: web.Application) -> AsyncIterator[None]:

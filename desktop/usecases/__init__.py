@@ -1,5 +1,5 @@
 """The use cases behind `desktop.service.Service`, one module per area.
 
-No HTTP and no Tk here: the server and the desktop window call the `Service` facade. Store
+No HTTP and no Tk here: the server calls the `Service` facade, never these modules. Store
 calls run on the database thread (`Runtime.db`), model work on the engine's thread.
 """
