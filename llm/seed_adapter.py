@@ -95,13 +95,41 @@ def _write(path: Path, data: bytes) -> None:
         raise
 
 
+def _seed_features(llama: Any, stopping: Callable[[], bool]) -> list[dict] | None:
+    """The model's features of every seed example; None as soon as ``stopping()``.
+
+    Checked between examples and, through llama.cpp's abort callback, inside a model pass too:
+    on a busy machine one pass of this low-priority thread can take seconds.
+    """
+    import llama_cpp
+
+    abort = llama_cpp.ggml_abort_callback(lambda _data: bool(stopping()))
+    ctx = getattr(llama, "ctx", None)
+    if ctx is not None:
+        llama_cpp.llama_set_abort_callback(ctx, abort, None)
+    try:
+        feats = []
+        for text, lang, _, _ in seed_rows():
+            if stopping():
+                return None
+            feats.append(features(text, lang, llama))
+        return feats
+    except RuntimeError:  # llama_decode gave up: it was asked to stop
+        if stopping():
+            return None
+        raise
+    finally:
+        if ctx is not None:  # analyses never pay for a Python call per graph node
+            llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)
+
+
 def prepare(
     llama: Any, model_path: Path, stopping: Callable[[], bool] = lambda: False
 ) -> dict[str, dict[str, adapter_mod.Adapter]] | None:
     """Load or build the seed adapters for this model and attach them to ``llama``.
 
-    Runs on the inference thread, right after the model loads. Building checks ``stopping``
-    between examples: a stop returns None at once, nothing cached, and the next start builds again.
+    Runs on the inference thread, right after the model loads. Building stops as soon as
+    ``stopping()``: None is returned, nothing is cached, and the next start builds again.
     """
     real = model_path.resolve()  # test and user folders may hold a symlink: cache by the real file
     key = _cache_key(real)
@@ -111,12 +139,10 @@ def prepare(
     adapters = _read(paths)
     if adapters is None:
         log.info("preparing the built-in label examples for this model (once, about 30 s)")
-        feats = []
-        for text, lang, _, _ in seed_rows():
-            if stopping():
-                log.info("stopped before the built-in label examples were ready")
-                return None
-            feats.append(features(text, lang, llama))
+        feats = _seed_features(llama, stopping)
+        if feats is None:
+            log.info("stopped before the built-in label examples were ready")
+            return None
         adapters = train_from(feats)
         try:
             for (lang, task), p in paths.items():
