@@ -50,9 +50,14 @@ def test_sigterm_while_the_first_start_prepares_the_label_examples(tmp_path, mod
 
 
 def test_sigterm_with_analyses_queued(tmp_path, model_file):
+    """Analyses wait for the model (one may run): the stop fails them after the server's loop has
+    closed, and their callbacks must not try to post to it."""
     server = make_server(tmp_path, model_file)
-    server.start()
+    server.start(wait_model=False)
     try:
+        # The model file is read (that step cannot be interrupted); then analyses queue behind the
+        # preparation of the label examples, or behind one another when those are cached.
+        _wait_for_log(server, "loaded in")
         token = server.login()["access_token"]
         for n in range(6):
             chat = f"55119876500{n:02d}@c.us"
