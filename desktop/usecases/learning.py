@@ -110,7 +110,7 @@ class Learning:
             self._training = None
 
     async def _retrain_once(self) -> None:
-        """A `retrain` job in steps (examples, each task, save); a cancellation between steps
+        """A `retrain` job in 4 steps (examples, sentiment, intent, save); a cancellation between steps
         keeps the previous adapters, in the store and in memory."""
         run = await self.jobs.start("retrain", None, 4, "training the label adapters")
         try:
