@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import logging.handlers
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from desktop.config import Settings
 from desktop.service import Service
+from desktop.store.data_dir_lock import DataDirLock
 from desktop.store.database import Store
 from desktop.store.errors import KeysUnavailable
 from desktop.store.keys import KeyStore
@@ -47,14 +49,29 @@ def passphrase(settings: Settings) -> str:
     return ""
 
 
-def open_store(settings: Settings, *, create: bool = True, out=sys.stderr) -> Store:
+def command_lock(settings: Settings, command: str) -> contextlib.AbstractContextManager:
+    """Hold the data folder for a command that rewrites what a running server keeps in memory
+    (the keys, the label adapters): `DataDirBusy` (exit 1) while a server runs, and a server
+    cannot start until the command is done."""
+    if not settings.data_path.is_dir():
+        return contextlib.nullcontext()  # no server holds a folder that does not exist
+    return DataDirLock.acquire(
+        settings.data_path,
+        role="command",
+        command=f"conversa {command}",
+        refusal=f"stop the server first, then run `conversa {command}` again",
+    )
+
+
+def open_store(settings: Settings, *, create: bool = True, out=sys.stderr, upgrade_keys: bool = False) -> Store:
+    """`upgrade_keys` only with the data folder's lock held (see `KeyStore.open`)."""
     if create:  # opening existing data must not leave an empty folder behind a typo
         settings.data_path.mkdir(parents=True, exist_ok=True)
         try:
             os.chmod(settings.data_path, 0o700)
         except OSError:
             pass
-    store, setup = Store.open(settings.data_path, passphrase(settings), create=create)
+    store, setup = Store.open(settings.data_path, passphrase(settings), create=create, upgrade_keys=upgrade_keys)
     if setup:
         print(
             f"\n  Conversa created its encryption keys (protected by: {setup.method}).\n"
@@ -98,14 +115,38 @@ def start_model(settings: Settings, model_id: str | None = None):
 
 
 def build_service(settings: Settings, *, with_model: bool = True) -> Service:
-    store = open_store(settings)
+    """The serving service: call it holding the data folder's lock (`serve_lock`)."""
+    store = open_store(settings, upgrade_keys=True)
     engine = Engine(engine_settings(settings)) if with_model else None
     if engine:
         engine.start()
     return Service(settings, store, engine)
 
 
+def serve_lock(settings: Settings) -> DataDirLock:
+    """One server per data folder: it keeps the keys and adapters in memory, so it holds the
+    folder for as long as it runs (commands that rewrite them refuse meanwhile)."""
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(settings.data_path, 0o700)
+    except OSError:
+        pass
+    return DataDirLock.acquire(
+        settings.data_path,
+        role="server",
+        command="conversa serve",
+        port=settings.port,
+        refusal="stop it first, or give this server another --data-dir",
+    )
+
+
 def run_headless(settings: Settings, *, with_model: bool = True) -> int:
+    # Taken before logging starts: the log file in the data folder belongs to the holder.
+    with serve_lock(settings):
+        return _serve(settings, with_model=with_model)
+
+
+def _serve(settings: Settings, *, with_model: bool) -> int:
     from desktop.server import serve_forever
 
     setup_logging(settings)

@@ -7,7 +7,7 @@ import getpass
 import os
 import sys
 
-from desktop.app import passphrase
+from desktop.app import command_lock, passphrase
 from desktop.config import Settings
 from desktop.errors import InvalidInput
 from desktop.store.keys import KeyStore
@@ -27,18 +27,30 @@ def _new_passphrase() -> str:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     data = settings.data_path
+    if args.action == "export":  # reads only
+        store = KeyStore.open(data, passphrase(settings))
+        try:
+            print("# Conversa data key: anyone holding it can read your data. Keep it offline.", file=sys.stderr)
+            print(store.export_data_key())
+        finally:
+            store.close()
+        return 0
+    # A running server keeps the data key in memory and would wrap new contact keys with the old one.
+    with command_lock(settings, f"keys {args.action}"):
+        return _rewrite(settings, args)
+
+
+def _rewrite(settings: Settings, args: argparse.Namespace) -> int:
+    data = settings.data_path
     if args.action == "recover":
         line = sys.stdin.readline() if args.recovery_key_stdin else getpass.getpass("Recovery key: ")
         store = KeyStore.recover(data, line.strip(), _new_passphrase())
         store.close()
         print("data key recovered and protected anew")
         return 0
-    store = KeyStore.open(data, passphrase(settings))
+    store = KeyStore.open(data, passphrase(settings), upgrade=True)
     try:
-        if args.action == "export":
-            print("# Conversa data key: anyone holding it can read your data. Keep it offline.", file=sys.stderr)
-            print(store.export_data_key())
-        elif args.action == "rotate":
+        if args.action == "rotate":
             recovery = store.rotate(passphrase(settings))
             print("New data key in place. NEW RECOVERY KEY (the old one no longer works):", file=sys.stderr)
             print(recovery)

@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from desktop import evaluation, team_adapter
-from desktop.app import open_store, start_model
+from desktop.app import command_lock, open_store, start_model
 from desktop.config import Settings
 from desktop.errors import InvalidInput
 from desktop.store import corrections
@@ -27,7 +27,7 @@ def _train(store) -> None:
         print(f"{task} adapter trained on {adapter.n_examples} examples in {secs:.1f}s")
     if not trained:
         print("no examples left: the built-in labels apply")
-    print("A running app uses the new adapters from its next correction or restart.")
+    print("The server uses the new adapters from its next start.")
 
 
 def _valid(rows: list[dict], task: str) -> list[dict]:
@@ -47,6 +47,14 @@ def _valid(rows: list[dict], task: str) -> list[dict]:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "status":  # reads only
+        return _run(settings, args)
+    # A running server keeps the adapters in memory and retrains them itself.
+    with command_lock(settings, f"labels {args.action}"):
+        return _run(settings, args)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     # Only an import may set up a new data folder: a mistyped --data-dir must not.
     store = open_store(settings, create=args.action == "import")
     try:

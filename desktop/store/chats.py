@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -199,8 +198,9 @@ def messages(store: Store, conversation_id: str, kid: str, limit: int | None = N
     out = []
     for r in rows:
         try:
-            text = store.unseal(r["text"], "messages", "text", r["id"])
-            author = store.unseal(r["author"], "messages", "author", r["id"])
+            # Sealed with this conversation's contact key, or the row was moved here from another chat.
+            text = store.unseal(r["text"], "messages", "text", r["id"], kid_b64=kid)
+            author = store.unseal(r["author"], "messages", "author", r["id"], kid_b64=kid)
         except KeyMissing:
             text = author = None
         out.append(
@@ -289,7 +289,3 @@ def set_status(store: Store, conversation_id: str, status: str) -> None:
             "UPDATE conversations SET status=?, updated_at=?, resolved_at=? WHERE id=?",
             (status, now, now if status == "resolved" else None, conversation_id),
         )
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -87,7 +87,11 @@ class KeyRing:
             self._keys[kid] = key
         return key
 
-    def decrypt(self, blob: bytes | None, associated: bytes) -> bytes | None:
+    def decrypt(self, blob: bytes | None, associated: bytes, expected_kid: bytes | None = None) -> bytes | None:
+        """`expected_kid`: the key the value must be sealed with (its contact's), else TamperedValue."""
         if blob is None:
             return None
-        return open_sealed(self.get(envelope_kid(blob)), blob, associated)
+        kid = envelope_kid(blob)
+        if expected_kid is not None and not hmac.compare_digest(kid, expected_kid):
+            raise TamperedValue("value is sealed with another contact's key")
+        return open_sealed(self.get(kid), blob, associated)

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from desktop.store import crypto
+from desktop.store import crypto, private_files
 from desktop.store.errors import KeysUnavailable
 from desktop.store.keys import KeyStore, SetupResult
 from desktop.store.migrations import MIGRATIONS
@@ -39,13 +39,15 @@ class Store:
 
     # -- opening ---------------------------------------------------------------------
     @classmethod
-    def open(cls, data_dir: Path, passphrase: str = "", *, create: bool = True) -> tuple[Store, SetupResult | None]:
+    def open(
+        cls, data_dir: Path, passphrase: str = "", *, create: bool = True, upgrade_keys: bool = False
+    ) -> tuple[Store, SetupResult | None]:
         """Open (or, on a new data dir, create) the store. Returns the setup result once, at creation,
-        so the caller can show the recovery key."""
+        so the caller can show the recovery key. `upgrade_keys`: see `KeyStore.open`'s `upgrade`."""
         data_dir = Path(data_dir)
         setup = None
         if KeyStore.exists(data_dir):
-            keys = KeyStore.open(data_dir, passphrase)
+            keys = KeyStore.open(data_dir, passphrase, upgrade=upgrade_keys)
         elif (data_dir / DB_FILE).exists():
             raise KeysUnavailable(
                 f"{data_dir / DB_FILE} exists but its key store is missing: refusing to start. "
@@ -55,6 +57,7 @@ class Store:
             keys, setup = KeyStore.create(data_dir, passphrase)
         else:
             raise KeysUnavailable(f"no Conversa data in {data_dir}")
+        private_files.create_private(data_dir / DB_FILE)
         conn = sqlite3.connect(data_dir / DB_FILE, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
@@ -62,11 +65,8 @@ class Store:
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA foreign_keys=ON")
         store = cls(data_dir, keys, conn)
+        private_files.restrict(data_dir / DB_FILE)
         store.migrate()
-        try:
-            (data_dir / DB_FILE).chmod(0o600)
-        except OSError:
-            pass
         return store, setup
 
     def migrate(self) -> list[str]:
@@ -85,11 +85,13 @@ class Store:
         return [n for n, _ in pending]
 
     def backup(self, dest: Path) -> Path:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        private_files.private_dir(dest.parent)
+        private_files.create_private(dest)
         target = sqlite3.connect(dest)
         with target:
             self.conn.backup(target)
         target.close()
+        private_files.restrict(dest)
         return dest
 
     def close(self) -> None:
@@ -122,10 +124,14 @@ class Store:
             key = self.keys.key_for(kid)
         return crypto.seal(key, kid, raw.encode(), crypto.aad(table, column, row_id))
 
-    def unseal(self, blob: bytes | None, table: str, column: str, row_id: str) -> str | None:
+    def unseal(
+        self, blob: bytes | None, table: str, column: str, row_id: str, *, kid_b64: str | None = None
+    ) -> str | None:
+        """Decrypt a value; with `kid_b64`, only if it is sealed with that key (its owner's)."""
         if blob is None:
             return None
-        raw = self.keys.ring.decrypt(blob, crypto.aad(table, column, row_id))
+        expected = _kid(kid_b64) if kid_b64 is not None else None
+        raw = self.keys.ring.decrypt(blob, crypto.aad(table, column, row_id), expected)
         return raw.decode() if raw is not None else None
 
     def unseal_json(self, blob: bytes | None, table: str, column: str, row_id: str) -> Any:

@@ -5,6 +5,12 @@ Hierarchy: a key-encryption key (passphrase via scrypt, else an OS keyring secre
 key wraps the index key (blind indexes), the JWT secret, the general field key and one key
 per contact. Erasing a contact deletes its wrapped key: its data then cannot be read in any
 backup of `conversa.db` (crypto-shredding). Rotation re-wraps; field values never change.
+
+Each wrapped key is bound to its slot by its associated data (`wrap`, `recovery`, `index`,
+`jwt`, `general/<kid>`, `contact/<kid>`), so a wrapped key copied into another slot does not
+unwrap. Key stores written before that (slot format 1: one associated data for all) still
+open, and are rewrapped by `KeyStore.open(..., upgrade=True)`, which only a holder of the data
+folder's lock asks for: a running server must never see its keys rewritten underneath it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from desktop.store import crypto
+from desktop.store import crypto, private_files
 from desktop.store.errors import KeysUnavailable, TamperedValue
 
 log = logging.getLogger(__name__)
@@ -29,7 +35,8 @@ KEYS_DB = "keys.db"
 KEY_FILE = "master.key"
 KEYRING_SERVICE = "conversa"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-_WRAP_AAD = b"conversa/data-key"
+SLOT_FORMAT = 2
+_LEGACY_AAD = b"conversa/data-key"  # slot format 1: the same associated data for every slot
 
 
 def _b64(b: bytes) -> str:
@@ -89,6 +96,7 @@ class KeyStore:
         self.path = path
         self._dk = data_key
         self._conn = conn
+        self._legacy = _slot_format(conn) < SLOT_FORMAT
         self.index = crypto.BlindIndex(self._named_key("index"))
         self.general_kid, self.general_key = self._kid_key("general")
         self.jwt_secret = self._named_key("jwt")
@@ -114,18 +122,28 @@ class KeyStore:
         data_dir.mkdir(parents=True, exist_ok=True)
         dk = crypto.new_key()
         recovery = os.urandom(32)
-        tmp = path.with_suffix(".db.new")
+        tmp = path.with_suffix(f".db.new-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         conn = _connect(tmp)
         method = cls._wrap_new(conn, data_dir, dk, passphrase, use_keyring)
-        _put(conn, "recovery", json.dumps(_wrap(recovery, dk)))
+        _put(conn, "recovery", json.dumps(_wrap(recovery, dk, "recovery")))
         for name in ("index", "jwt"):
-            _put(conn, name, json.dumps(_wrap(dk, crypto.new_key())))
-        kid = crypto.new_kid()
-        _put(conn, "general", json.dumps({"kid": _b64(kid), **_wrap(dk, crypto.new_key())}))
+            _put(conn, name, json.dumps(_wrap(dk, crypto.new_key(), name)))
+        kid = _b64(crypto.new_kid())
+        _put(conn, "general", json.dumps({"kid": kid, **_wrap(dk, crypto.new_key(), f"general/{kid}")}))
+        _put(conn, "slot_format", str(SLOT_FORMAT))
         conn.commit()
         conn.close()
-        os.replace(tmp, path)
+        try:
+            os.link(tmp, path)  # unlike a rename, never replaces keys another process just created
+        except FileExistsError:
+            raise KeysUnavailable(f"{path} already exists; refusing to create new keys over it") from None
+        except OSError:  # no hard links on this file system
+            if path.exists():
+                raise KeysUnavailable(f"{path} already exists; refusing to create new keys over it") from None
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         store = cls(path, dk, _connect(path))
         log.info("created key store (%s)", method)
         return store, SetupResult(method, format_recovery_key(recovery))
@@ -136,7 +154,9 @@ class KeyStore:
             salt = os.urandom(16)
             kek = _scrypt(passphrase, salt)
             _put(
-                conn, "wrap", json.dumps({"method": "passphrase", "salt": _b64(salt), "n": SCRYPT_N, **_wrap(kek, dk)})
+                conn,
+                "wrap",
+                json.dumps({"method": "passphrase", "salt": _b64(salt), "n": SCRYPT_N, **_wrap(kek, dk, "wrap")}),
             )
             return "passphrase"
         if use_keyring and _keyring_backend_ok():
@@ -147,7 +167,7 @@ class KeyStore:
             try:
                 keyring.set_password(KEYRING_SERVICE, account, _b64(kek))
                 if keyring.get_password(KEYRING_SERVICE, account) == _b64(kek):
-                    _put(conn, "wrap", json.dumps({"method": "keyring", "account": account, **_wrap(kek, dk)}))
+                    _put(conn, "wrap", json.dumps({"method": "keyring", "account": account, **_wrap(kek, dk, "wrap")}))
                     return "keyring"
             except Exception:  # noqa: BLE001 - fall through to the key file
                 log.warning("OS keyring refused the key; using a key file instead")
@@ -158,11 +178,12 @@ class KeyStore:
             f.write(_b64(kek))
             f.flush()
             os.fsync(f.fileno())
-        _put(conn, "wrap", json.dumps({"method": "keyfile", **_wrap(kek, dk)}))
+        _put(conn, "wrap", json.dumps({"method": "keyfile", **_wrap(kek, dk, "wrap")}))
         return "keyfile"
 
     @classmethod
-    def open(cls, data_dir: Path, passphrase: str = "") -> KeyStore:
+    def open(cls, data_dir: Path, passphrase: str = "", *, upgrade: bool = False) -> KeyStore:
+        """Unlock the key store; `upgrade` rewraps a slot-format-1 store (hold the data folder's lock)."""
         data_dir = Path(data_dir)
         path = data_dir / KEYS_DB
         if not path.exists():
@@ -174,11 +195,14 @@ class KeyStore:
         conn = _connect(path)
         wrap = json.loads(_get(conn, "wrap"))
         kek = cls._kek(data_dir, wrap, passphrase)
+        legacy = _slot_format(conn) < SLOT_FORMAT
         try:
-            dk = _unwrap(kek, wrap)
+            dk = _unwrap(kek, wrap, "wrap", legacy_ok=legacy)
         except TamperedValue:
             hint = "wrong passphrase" if wrap["method"] == "passphrase" else "the key does not match"
             raise KeysUnavailable(f"cannot unlock the data key: {hint}") from None
+        if upgrade and legacy:
+            _upgrade_slots(conn, dk, kek=kek)
         return cls(path, dk, conn)
 
     @staticmethod
@@ -221,12 +245,16 @@ class KeyStore:
         """Unwrap the data key with the recovery key and re-protect it (passphrase or key file)."""
         data_dir = Path(data_dir)
         conn = _connect(data_dir / KEYS_DB)
+        raw = parse_recovery_key(recovery_key)
         try:
-            dk = _unwrap(parse_recovery_key(recovery_key), json.loads(_get(conn, "recovery")))
+            # Only the data key is wrapped by the recovery key, so a format-1 slot cannot be confused.
+            dk = _unwrap(raw, json.loads(_get(conn, "recovery")), "recovery", legacy_ok=True)
         except TamperedValue:
             raise KeysUnavailable("the recovery key does not match this key store") from None
         store = cls(data_dir / KEYS_DB, dk, conn)
         store.rewrap(passphrase)
+        _upgrade_slots(conn, dk, recovery=raw)
+        store._legacy = False
         return store
 
     # -- changing protection ---------------------------------------------------------
@@ -255,7 +283,7 @@ class KeyStore:
         wrap = json.loads(_get(conn, "wrap"))
         kek = self._kek(self.path.parent, wrap, passphrase)
         try:
-            _unwrap(kek, wrap)
+            _unwrap(kek, wrap, "wrap", legacy_ok=self._legacy)
         except TamperedValue:
             raise KeysUnavailable("wrong passphrase") from None
         new_dk = crypto.new_key()
@@ -263,15 +291,19 @@ class KeyStore:
         with conn:
             for name in ("index", "jwt", "general"):
                 item = json.loads(_get(conn, name))
-                raw = _unwrap(self._dk, item)
+                slot = _named_slot(name, item)
+                raw = _unwrap(self._dk, item, slot, legacy_ok=self._legacy)
                 keep = {"kid": item["kid"]} if "kid" in item else {}
-                _put(conn, name, json.dumps(keep | _wrap(new_dk, raw)))
+                _put(conn, name, json.dumps(keep | _wrap(new_dk, raw, slot)))
             for kid, wrapped in conn.execute("SELECT kid, wrapped FROM contact_keys").fetchall():
-                raw = _unwrap(self._dk, json.loads(wrapped))
-                conn.execute("UPDATE contact_keys SET wrapped=? WHERE kid=?", (json.dumps(_wrap(new_dk, raw)), kid))
-            _put(conn, "wrap", json.dumps({k: v for k, v in wrap.items() if k != "ct"} | _wrap(kek, new_dk)))
-            _put(conn, "recovery", json.dumps(_wrap(recovery, new_dk)))
+                raw = _unwrap(self._dk, json.loads(wrapped), f"contact/{kid}", legacy_ok=self._legacy)
+                new = json.dumps(_wrap(new_dk, raw, f"contact/{kid}"))
+                conn.execute("UPDATE contact_keys SET wrapped=? WHERE kid=?", (new, kid))
+            _put(conn, "wrap", json.dumps(_slot_fields(wrap) | _wrap(kek, new_dk, "wrap")))
+            _put(conn, "recovery", json.dumps(_wrap(recovery, new_dk, "recovery")))
+            _put(conn, "slot_format", str(SLOT_FORMAT))
         self._dk = new_dk
+        self._legacy = False
         return format_recovery_key(recovery)
 
     def export_data_key(self) -> str:
@@ -279,15 +311,17 @@ class KeyStore:
 
     # -- keys for fields -----------------------------------------------------------
     def _named_key(self, name: str) -> bytes:
-        return _unwrap(self._dk, json.loads(_get(self._conn, name)))
+        return _unwrap(self._dk, json.loads(_get(self._conn, name)), name, legacy_ok=self._legacy)
 
     def _kid_key(self, name: str) -> tuple[bytes, bytes]:
         item = json.loads(_get(self._conn, name))
-        return _unb64(item["kid"]), _unwrap(self._dk, item)
+        return _unb64(item["kid"]), _unwrap(self._dk, item, _named_slot(name, item), legacy_ok=self._legacy)
 
     def _load_kid(self, kid: bytes) -> bytes | None:
         row = self._conn.execute("SELECT wrapped FROM contact_keys WHERE kid=?", (_b64(kid),)).fetchone()
-        return _unwrap(self._dk, json.loads(row[0])) if row else None
+        if not row:
+            return None
+        return _unwrap(self._dk, json.loads(row[0]), f"contact/{_b64(kid)}", legacy_ok=self._legacy)
 
     def new_owner_key(self) -> tuple[bytes, bytes]:
         """A fresh key for a contact; returns (kid, key). Committed before any data uses it."""
@@ -295,7 +329,7 @@ class KeyStore:
         with self._conn:
             self._conn.execute(
                 "INSERT INTO contact_keys(kid, wrapped, created_at) VALUES (?,?,?)",
-                (_b64(kid), json.dumps(_wrap(self._dk, key)), time.time()),
+                (_b64(kid), json.dumps(_wrap(self._dk, key, f"contact/{_b64(kid)}")), time.time()),
             )
         self.ring.add(kid, key)
         return kid, key
@@ -310,17 +344,12 @@ class KeyStore:
         # Make the deleted key unrecoverable from the key store's free pages and WAL.
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def backup_to(self, dest: Path) -> None:
-        dst = sqlite3.connect(dest)
-        with dst:
-            self._conn.backup(dst)
-        dst.close()
-
     def close(self) -> None:
         self._conn.close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    private_files.create_private(path)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level="DEFERRED")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
@@ -331,10 +360,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         "CREATE TABLE IF NOT EXISTS contact_keys(kid TEXT PRIMARY KEY, wrapped TEXT NOT NULL, created_at REAL)"
     )
     conn.commit()
-    try:
-        os.chmod(path, 0o600)
-    except OSError:
-        pass
+    private_files.restrict(path)
     return conn
 
 
@@ -351,10 +377,71 @@ def _get(conn: sqlite3.Connection, name: str) -> str:
     return row[0]
 
 
-def _wrap(kek: bytes, key: bytes) -> dict:
-    blob = crypto.seal(kek, b"\x00" * crypto.KID_LEN, key, _WRAP_AAD)
-    return {"ct": _b64(blob)}
+def _slot_format(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE name='slot_format'").fetchone()
+    return int(row[0]) if row else 1
 
 
-def _unwrap(kek: bytes, item: dict) -> bytes:
-    return crypto.open_sealed(kek, _unb64(item["ct"]), _WRAP_AAD)
+def _named_slot(name: str, item: dict) -> str:
+    return f"general/{item['kid']}" if name == "general" else name
+
+
+def _slot_fields(item: dict) -> dict:
+    """What a slot says besides its wrapped key (method, salt, kid…)."""
+    return {k: v for k, v in item.items() if k not in ("ct", "v")}
+
+
+def _wrap(kek: bytes, key: bytes, slot: str) -> dict:
+    blob = crypto.seal(kek, b"\x00" * crypto.KID_LEN, key, f"conversa/key-slot/{slot}".encode())
+    return {"v": SLOT_FORMAT, "ct": _b64(blob)}
+
+
+def _unwrap(kek: bytes, item: dict, slot: str, *, legacy_ok: bool) -> bytes:
+    """A slot-format-1 item (no "v") is accepted only while the store has not been upgraded."""
+    if item.get("v") == SLOT_FORMAT:
+        associated = f"conversa/key-slot/{slot}".encode()
+    elif legacy_ok:
+        associated = _LEGACY_AAD
+    else:
+        raise TamperedValue(f"key slot {slot.split('/')[0]} is not bound to its slot")
+    return crypto.open_sealed(kek, _unb64(item["ct"]), associated)
+
+
+def _upgrade_slots(conn: sqlite3.Connection, dk: bytes, *, kek: bytes | None = None, recovery: bytes | None = None):
+    """Rewrap every slot-format-1 item to its own associated data, in one transaction. The raw keys
+    do not change, so a process that read them before keeps working. Without `kek` the wrap slot,
+    without `recovery` the recovery slot, stays as it is: each wraps a single value, so no other
+    wrapped value can be swapped in, and the user's written-down recovery key keeps working."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Once upgraded, a format-1 item under the data key is an intruder: never rewrap it.
+        legacy = _slot_format(conn) < SLOT_FORMAT
+        for name in ("index", "jwt", "general") if legacy else ():
+            item = json.loads(_get(conn, name))
+            if item.get("v") != SLOT_FORMAT:
+                slot = _named_slot(name, item)
+                raw = _unwrap(dk, item, slot, legacy_ok=True)
+                _put(conn, name, json.dumps(_slot_fields(item) | _wrap(dk, raw, slot)))
+        rows = conn.execute("SELECT kid, wrapped FROM contact_keys").fetchall() if legacy else []
+        for kid, wrapped in rows:
+            item = json.loads(wrapped)
+            if item.get("v") != SLOT_FORMAT:
+                raw = _unwrap(dk, item, f"contact/{kid}", legacy_ok=True)
+                new = json.dumps(_wrap(dk, raw, f"contact/{kid}"))
+                conn.execute("UPDATE contact_keys SET wrapped=? WHERE kid=?", (new, kid))
+        wrap = json.loads(_get(conn, "wrap"))
+        if wrap.get("v") != SLOT_FORMAT and kek is not None:
+            _unwrap(kek, wrap, "wrap", legacy_ok=True)  # still the key that opened the store
+            wrap = _slot_fields(wrap) | _wrap(kek, dk, "wrap")
+            _put(conn, "wrap", json.dumps(wrap))
+        item = json.loads(_get(conn, "recovery"))
+        if item.get("v") != SLOT_FORMAT and recovery is not None:
+            _unwrap(recovery, item, "recovery", legacy_ok=True)
+            _put(conn, "recovery", json.dumps(_wrap(recovery, dk, "recovery")))
+        if wrap.get("v") == SLOT_FORMAT:  # the recovery slot may stay format 1 (see `recover`)
+            _put(conn, "slot_format", str(SLOT_FORMAT))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    log.info("key store rewrapped to slot format %d", SLOT_FORMAT)
