@@ -131,6 +131,6 @@ def test_logins_do_not_block_the_event_loop(tmp_path):
             for f in logins:
                 f.result()
         assert still_running > 0, "the logins ended before /health was measured"
-        assert max(waits) < 0.5, waits
+        assert max(waits) < 1.0, waits  # on the loop: several seconds behind the queued scrypts
     finally:
         server.stop()
