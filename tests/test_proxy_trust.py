@@ -139,3 +139,37 @@ def test_trusted_proxies_setting_is_checked(tmp_path):
     assert [str(n) for n in nets] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
     with pytest.raises(ConfigError, match="trusted_proxies"):
         load(env=dict(env, CONVERSA_TRUSTED_PROXIES="127.0.0.1, proxy.example"))
+
+
+@pytest.mark.parametrize(
+    "peer, xff, expected",
+    [
+        ("203.0.113.9", "198.51.100.7", "203.0.113.9"),  # not a proxy: its header is not read
+        ("127.0.0.1", None, "127.0.0.1"),  # the proxy itself, forwarding nothing
+        ("127.0.0.1", "198.51.100.7", "198.51.100.7"),
+        ("::ffff:127.0.0.1", "198.51.100.7", "198.51.100.7"),  # a dual-stack socket's IPv4 peer
+        ("127.0.0.1", "2001:db8::1", "2001:db8::1"),
+        ("127.0.0.1", "[2001:db8::1]:443", "2001:db8::1"),
+        ("127.0.0.1", "198.51.100.7:5123", "198.51.100.7"),
+        ("127.0.0.1", "forged, 198.51.100.7, 10.0.0.2", "198.51.100.7"),
+        ("127.0.0.1", "10.0.0.3, 10.0.0.2", "10.0.0.3"),  # only proxies: the farthest one
+        ("127.0.0.1", "198.51.100.7, garbage", "127.0.0.1"),  # unreadable: the last hop we trust
+    ],
+)
+def test_client_address_reads_forwarded_for_only_from_trusted_proxies(peer, xff, expected, tmp_path):
+    from unittest import mock
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from desktop.server.client_address import client_address, direct_from_this_computer
+    from desktop.server.keys import SETTINGS
+
+    app = web.Application()
+    app[SETTINGS] = load(env={"CONVERSA_DATA_DIR": str(tmp_path), "CONVERSA_TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/8"})
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (peer, 1234) if name == "peername" else default
+    headers = {"X-Forwarded-For": xff} if xff else {}
+    request = make_mocked_request("POST", "/api/v1/auth/login", headers=headers, app=app, transport=transport)
+    assert client_address(request) == expected
+    assert not direct_from_this_computer(request)  # a proxy, or a peer that is not loopback
