@@ -6,6 +6,8 @@ Every field carries its help text; `conversa settings` and the README table are 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -18,6 +20,7 @@ ENV_PREFIX = "CONVERSA_"
 SETTINGS_FILE = "settings.toml"
 # The Chromium id that follows from the `key` pinned in extension/manifest.json.
 DEFAULT_EXTENSION_ID = "oehpgcfibfbepophcjgonemoamflplib"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def default_data_dir() -> str:
@@ -40,6 +43,11 @@ class Settings:
     port: int = _setting(8765, "TCP port of the server.")
     public_hostname: str = _setting(
         "", "Public host name of a VPS install (e.g. conversa.example.com.br); allowed in the Host header."
+    )
+    trusted_proxies: str = _setting(
+        "",
+        "Reverse proxies (IPs or CIDRs, comma-separated) allowed to name the client in X-Forwarded-For; "
+        "empty: the socket's peer is the client. Behind a proxy on this machine: 127.0.0.1.",
     )
     allowed_origins: str = _setting("", "Extra allowed Origins, comma-separated, compared as whole strings.")
     extension_ids: str = _setting(DEFAULT_EXTENSION_ID, "Chromium extension ids allowed as Origin, comma-separated.")
@@ -78,6 +86,23 @@ class Settings:
         ext = {f"chrome-extension://{i.strip()}" for i in self.extension_ids.split(",") if i.strip()}
         extra = {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}
         return own | ext | extra
+
+    def proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
+
+
+@functools.lru_cache(maxsize=8)
+def parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    """`10.0.0.1, 192.168.0.0/16, ::1` → networks; a wrong entry is a ConfigError."""
+    out = []
+    for item in (i.strip() for i in text.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"trusted_proxies: {item!r} is not an IP address or network") from None
+    return tuple(out)
 
 
 def describe() -> list[dict[str, Any]]:
@@ -147,6 +172,7 @@ def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = N
     s = Settings(**values)
     if not (0 < s.port < 65536):
         raise ConfigError(f"port must be 1-65535, got {s.port}")
+    s.proxy_networks()
     return s
 
 

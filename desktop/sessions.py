@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from desktop import validation
@@ -10,8 +12,9 @@ from desktop.auth import (
     Principal,
     RateLimiter,
     TokenIssuer,
-    check_password,
-    hash_password,
+    check_password_async,
+    hash_password_async,
+    needs_rehash,
     new_pairing_code,
     new_secret,
 )
@@ -20,8 +23,19 @@ from desktop.service import Service
 from desktop.store import accounts
 
 PAIRING_TTL = 300
+# A client whose refresh answer was lost may present the old token once more within this time.
+REFRESH_GRACE_SECONDS = 30.0
 _DEVICE_CACHE_SECONDS = 2.0
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://")
+
+
+@dataclass
+class _Rotation:
+    """The answer to a refresh, kept (in memory only) for its grace window."""
+
+    answer: asyncio.Future[dict[str, Any] | None]
+    deadline: float
+    retried: bool = False
 
 
 class Sessions:
@@ -32,6 +46,7 @@ class Sessions:
         self.refresh_ttl = s.refresh_token_days * 86400
         self.limiter = RateLimiter()
         self._active: dict[str, float] = {}
+        self._rotations: dict[str, _Rotation] = {}  # by the hash of the refresh token presented
         self.origins: set[str] = set(s.origins())
 
     async def load_origins(self) -> None:
@@ -60,42 +75,46 @@ class Sessions:
             "user": {"id": user["id"], "username": user["username"], "role": user["role"]},
         }
 
-    async def setup(self, body: Any, loopback: bool) -> dict[str, Any]:
-        if not loopback:
-            raise Forbidden("setup is only allowed from this computer", code="setup_loopback_only")
+    async def setup(self, body: Any, from_this_computer: bool) -> dict[str, Any]:
+        if not from_this_computer:
+            raise Forbidden("setup is only allowed from this computer, not through a proxy", code="setup_loopback_only")
         username, password = validation.credentials(body)
         validation.username(username)
         validation.password(password)
+        pw_hash = await hash_password_async(password)
 
         def create(store):
             if accounts.count_users(store) > 0:
                 raise Conflict("setup is already done; sign in instead", code="setup_done")
-            return accounts.add_user(store, username, "admin", hash_password(password))
+            return accounts.add_user(store, username, "admin", pw_hash)
 
         user = await self.svc.db(create)
         return await self._issue(user, validation.device_name(body), None)
 
     async def login(self, body: Any, address: str, origin: str | None) -> dict[str, Any]:
         username, password = validation.credentials(body)
-        self.limiter.check(address, username)
+        attempt = self.limiter.reserve(address, username)  # counted as failed until it succeeds
         row = await self.svc.db(accounts.user_by_name, username)
-        ok = check_password(password, row["pw_hash"] if row else None)
+        stored = row["pw_hash"] if row else None
+        ok = await check_password_async(password, stored)
         if not ok or row["disabled"]:
-            self.limiter.fail(address, username)
             raise Unauthorized("wrong username or password", code="bad_credentials")
+        self.limiter.release(attempt)
+        if needs_rehash(stored):
+            await self.svc.db(accounts.replace_pw_hash, row["id"], stored, await hash_password_async(password))
         user = {"id": row["id"], "username": row["username"], "role": row["role"]}
         await self.svc.db(accounts.audit, row["id"], "auth.login")
         return await self._issue(user, validation.device_name(body), origin)
 
     async def pair(self, body: Any, address: str, origin: str | None) -> dict[str, Any]:
-        self.limiter.check(address)
         code = body.get("code") if isinstance(body, dict) else None
         if not isinstance(code, str) or not code.strip():
             raise validation.InvalidInput("code is required", field="code")
+        attempt = self.limiter.reserve(address)  # counted as failed until it succeeds
         user_id = await self.svc.db(accounts.use_pairing_code, code.strip())
         if not user_id:
-            self.limiter.fail(address)
             raise Unauthorized("pairing code is wrong or expired", code="bad_pairing_code")
+        self.limiter.release(attempt)
         user = await self.svc.db(accounts.user, user_id)
         if user["disabled"]:
             raise Unauthorized("this user is disabled", code="user_disabled")
@@ -105,6 +124,32 @@ class Sessions:
         old = body.get("refresh_token") if isinstance(body, dict) else None
         if not isinstance(old, str) or not old:
             raise validation.InvalidInput("refresh_token is required", field="refresh_token")
+        key = accounts.token_hash(old)
+        now = time.monotonic()
+        for k in [k for k, r in self._rotations.items() if r.deadline <= now]:
+            del self._rotations[k]
+        rotation = self._rotations.get(key)
+        if rotation and not rotation.retried:
+            # A second presentation within the grace window: the first answer was lost (or both
+            # requests raced). Answer the same tokens once, while they are still unused.
+            rotation.retried = True
+            out = await asyncio.shield(rotation.answer)
+            if out and await self.svc.db(accounts.refresh_usable, out["refresh_token"]):
+                return out
+            # Otherwise it is judged like any presentation of a used token: the device is revoked.
+        answer: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        if rotation is None:
+            self._rotations[key] = _Rotation(answer, now + REFRESH_GRACE_SECONDS)
+        out = None
+        try:
+            out = await self._rotate(old)
+        finally:
+            answer.set_result(out)  # None: the rotation failed, a retry is judged afresh
+            if out is None and (mine := self._rotations.get(key)) and mine.answer is answer:
+                del self._rotations[key]
+        return out
+
+    async def _rotate(self, old: str) -> dict[str, Any]:
         new = new_secret()
         res = await self.svc.db(accounts.rotate_refresh, old, new, self.refresh_ttl)
         if res is None:
@@ -125,17 +170,32 @@ class Sessions:
         if not header or not header.startswith("Bearer "):
             raise Unauthorized("missing bearer token", code="missing_token")
         principal = self.tokens.verify(header[7:].strip())
-        now = time.monotonic()
-        if self._active.get(principal.device_id, 0) < now:
-            if not await self.svc.db(accounts.device_active, principal.device_id):
-                raise Unauthorized("this device was signed out", code="device_revoked")
-            self._active[principal.device_id] = now + _DEVICE_CACHE_SECONDS
+        if not await self.device_active(principal.device_id):
+            raise Unauthorized("this device was signed out", code="device_revoked")
         return principal
 
-    def forget_device(self, device_id: str) -> None:
-        self._active.pop(device_id, None)
+    async def device_active(self, device_id: str) -> bool:
+        """Not revoked and its user not disabled (cached for a moment: every request asks)."""
+        now = time.monotonic()
+        if self._active.get(device_id, 0) >= now:
+            return True
+        if not await self.svc.db(accounts.device_active, device_id):
+            self._active.pop(device_id, None)
+            return False
+        self._active[device_id] = now + _DEVICE_CACHE_SECONDS
+        return True
 
-    async def new_pairing_code(self, user_id: str) -> dict[str, Any]:
+    async def new_pairing_code(self, principal: Principal, body: Any) -> dict[str, Any]:
+        """A code that signs a new browser in as `user` (admins only; default: the caller)."""
+        if not principal.is_admin:
+            raise Forbidden("only an admin can create pairing codes", code="role_not_allowed")
+        if not isinstance(body, dict):
+            raise validation.InvalidInput("body must be a JSON object", field="body")
+        user_id = body.get("user")
+        if user_id is None:
+            user_id = principal.user_id
+        if not isinstance(user_id, str) or not 0 < len(user_id) <= 64:
+            raise validation.InvalidInput("user must be a user id (a string)", field="user")
         code = new_pairing_code()
         await self.svc.db(accounts.add_pairing_code, user_id, code, PAIRING_TTL)
         return {"code": code, "expires_in": PAIRING_TTL}

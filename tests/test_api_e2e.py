@@ -130,7 +130,7 @@ def test_erasing_a_contact_destroys_its_key_and_data(server):
     r = server.request("POST", f"/api/v1/conversations/{cid}/labels", {"sentiment": "neutral"}, token=token)
     assert r.status == 204
     deadline = time.monotonic() + 60
-    while not server.request("GET", "/api/v1/health").json()["adapter"]["adapters"]:
+    while not server.request("GET", "/api/v1/health", token=token).json()["adapter"]["adapters"]:
         assert time.monotonic() < deadline
         time.sleep(0.3)
     contact_id = _conversation_messages(server, token, cid)["contact"]["id"]
@@ -157,7 +157,7 @@ def test_erasing_a_contact_destroys_its_key_and_data(server):
     keys.close()
     # The team adapter forgets what it learnt from the erased contact.
     deadline = time.monotonic() + 60
-    while (adapter := server.request("GET", "/api/v1/health").json()["adapter"])["adapters"]:
+    while (adapter := server.request("GET", "/api/v1/health", token=token).json()["adapter"])["adapters"]:
         assert time.monotonic() < deadline, adapter
         time.sleep(0.3)
     assert adapter["corrections"] == 0

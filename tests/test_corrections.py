@@ -63,7 +63,7 @@ def test_corrections_retrain_and_change_a_later_prediction(tmp_path, model_file)
 
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
-            adapter = server.request("GET", "/api/v1/health").json()["adapter"]
+            adapter = server.request("GET", "/api/v1/health", token=token).json()["adapter"]
             if adapter["state"] == "ready" and adapter["adapters"].get("intent", {}).get("examples") == 36:
                 break
             time.sleep(0.5)
@@ -92,7 +92,7 @@ def test_what_a_stop_cut_short_is_learnt_at_the_next_start(tmp_path, model_file)
         assert server.request("POST", f"/api/v1/conversations/{cid}/labels", {"sentiment": "negative"},
                               token=token).status == 204
         deadline = time.monotonic() + 120
-        while server.request("GET", "/api/v1/health").json()["adapter"]["state"] != "ready":
+        while server.request("GET", "/api/v1/health", token=token).json()["adapter"]["state"] != "ready":
             assert time.monotonic() < deadline
             time.sleep(0.3)
     finally:
@@ -114,7 +114,7 @@ def test_what_a_stop_cut_short_is_learnt_at_the_next_start(tmp_path, model_file)
     try:
         deadline = time.monotonic() + 120
         while True:
-            adapter = server.request("GET", "/api/v1/health").json()["adapter"]
+            adapter = server.request("GET", "/api/v1/health", token=token).json()["adapter"]
             if adapter["adapters"].get("sentiment", {}).get("examples") == 3:
                 break
             assert time.monotonic() < deadline, adapter

@@ -2,55 +2,45 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from aiohttp import web
 
 from desktop import __version__
+from desktop.errors import ConversaError
 from desktop.server.body import read_json
+from desktop.server.client_address import client_address, direct_from_this_computer
 from desktop.server.keys import SERVICE, SESSIONS, principal
 
 routes = web.RouteTableDef()
 
 
-def _address(request: web.Request) -> str:
-    return request.remote or "unknown"
-
-
-def _loopback(request: web.Request) -> bool:
-    try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        return False
-
-
 @routes.get("/api/v1/health")
 async def health(request: web.Request) -> web.Response:
-    """Server and model state. Public."""
+    """Server and model state. Public; an admin's token adds the team adapter's state and counts."""
     svc = request.app[SERVICE]
-    return web.json_response(
-        {
-            "status": "ok",
-            "version": __version__,
-            "api_version": 1,
-            "model": svc.model_status(),
-            "adapter": await svc.adapter_status(),
-        }
-    )
+    out = {"status": "ok", "version": __version__, "api_version": 1, "model": svc.model_status()}
+    if request.headers.get("Authorization"):
+        try:
+            caller = await request.app[SESSIONS].authenticate(request.headers["Authorization"])
+        except ConversaError:
+            caller = None  # a stale token still gets the public answer
+        if caller and caller.is_admin:
+            out["adapter"] = await svc.adapter_status()
+    return web.json_response(out)
 
 
 @routes.post("/api/v1/setup")
 async def setup(request: web.Request) -> web.Response:
-    """Create the first admin (loopback only, only while no user exists) and sign it in."""
+    """Create the first admin (only from this computer, never through a proxy, only while no user
+    exists) and sign it in."""
     body = await read_json(request)
-    return web.json_response(await request.app[SESSIONS].setup(body, _loopback(request)), status=201)
+    return web.json_response(await request.app[SESSIONS].setup(body, direct_from_this_computer(request)), status=201)
 
 
 @routes.post("/api/v1/auth/login")
 async def login(request: web.Request) -> web.Response:
     """Sign in with username and password; returns access and refresh tokens."""
     body = await read_json(request)
-    out = await request.app[SESSIONS].login(body, _address(request), request.headers.get("Origin"))
+    out = await request.app[SESSIONS].login(body, client_address(request), request.headers.get("Origin"))
     return web.json_response(out)
 
 
@@ -58,13 +48,14 @@ async def login(request: web.Request) -> web.Response:
 async def pair(request: web.Request) -> web.Response:
     """Sign in a browser with a one-time pairing code."""
     body = await read_json(request)
-    out = await request.app[SESSIONS].pair(body, _address(request), request.headers.get("Origin"))
+    out = await request.app[SESSIONS].pair(body, client_address(request), request.headers.get("Origin"))
     return web.json_response(out)
 
 
 @routes.post("/api/v1/auth/refresh")
 async def refresh(request: web.Request) -> web.Response:
-    """Swap a refresh token for new tokens; a re-used refresh token signs the device out."""
+    """Swap a refresh token for new tokens; a re-used refresh token signs the device out, except one
+    retry within 30 s of the rotation (a lost answer), which gets the same new tokens."""
     body = await read_json(request)
     return web.json_response(await request.app[SESSIONS].refresh(body))
 
@@ -78,12 +69,6 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/pairing-codes")
 async def pairing_code(request: web.Request) -> web.Response:
-    """A new pairing code (admin), valid 5 minutes; `user` defaults to the caller."""
-    p = principal(request)
+    """A new pairing code (admin), valid 5 minutes; `user` (a user id) defaults to the caller."""
     body = await read_json(request, required=False)
-    user_id = body.get("user", p.user_id) if isinstance(body, dict) else p.user_id
-    if user_id != p.user_id and not p.is_admin:
-        from desktop.errors import Forbidden
-
-        raise Forbidden("only an admin can pair devices for others", code="role_not_allowed")
-    return web.json_response(await request.app[SESSIONS].new_pairing_code(user_id), status=201)
+    return web.json_response(await request.app[SESSIONS].new_pairing_code(principal(request), body), status=201)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from aiohttp import web
 
 from desktop.errors import InvalidInput, NotFound
 from desktop.server.body import read_json
-from desktop.server.keys import SERVICE, principal
+from desktop.server.keys import SERVICE, SESSIONS, principal
 
 routes = web.RouteTableDef()
 SSE_HEARTBEAT = 15.0
+SSE_AUTH_CHECK = 5.0  # how often an open stream re-checks its device; it ends when its token expires
 
 
 @routes.post("/api/v1/captures")
@@ -78,8 +80,10 @@ async def correct_labels(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/conversations/{id}/insights/stream")
 async def insight_stream(request: web.Request) -> web.StreamResponse:
-    """Server-Sent Events: state, labels, suggestion (partial text), insight (final)."""
+    """Server-Sent Events: state, labels, suggestion (partial text), insight (final); `end` (reason
+    token_expired or device_revoked) before the server closes it."""
     svc = request.app[SERVICE]
+    sessions = request.app[SESSIONS]
     conv_id = request.match_info["id"]
     p = principal(request)
     queue = await svc.subscribe(p, conv_id)
@@ -95,13 +99,25 @@ async def insight_stream(request: web.Request) -> web.StreamResponse:
         await _send(resp, "state", {"state": latest["state"] if latest else "none"})
         if latest and latest["state"] in ("ready", "unavailable"):
             await _send(resp, "insight", latest)
+        quiet_since = time.monotonic()
         while True:
+            # The token was checked once, at the start: a long-lived stream must not outlive it.
+            left = p.expires_at - time.time()
+            if left <= 0:
+                await _send(resp, "end", {"reason": "token_expired"})
+                break
+            if not await sessions.device_active(p.device_id):
+                await _send(resp, "end", {"reason": "device_revoked"})
+                break
             try:
-                event, data = await asyncio.wait_for(queue.get(), SSE_HEARTBEAT)
+                event, data = await asyncio.wait_for(queue.get(), min(SSE_AUTH_CHECK, left))
             except TimeoutError:
-                await resp.write(b": ping\n\n")
+                if time.monotonic() - quiet_since >= SSE_HEARTBEAT:
+                    await resp.write(b": ping\n\n")
+                    quiet_since = time.monotonic()
                 continue
             await _send(resp, event, data)
+            quiet_since = time.monotonic()
     except ConnectionResetError:  # the client went away; a cancellation (server stop) propagates
         pass
     finally:

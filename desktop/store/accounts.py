@@ -67,6 +67,13 @@ def update_user(store: Store, user_id: str, **changes: Any) -> None:
             )
 
 
+def replace_pw_hash(store: Store, user_id: str, old_hash: str, new_hash: str) -> bool:
+    """Store a re-made hash of the same password, unless the password changed meanwhile."""
+    with store.transaction():
+        cur = store.conn.execute("UPDATE users SET pw_hash=? WHERE id=? AND pw_hash=?", (new_hash, user_id, old_hash))
+    return cur.rowcount == 1
+
+
 # -- devices and refresh tokens ------------------------------------------------------
 def add_device(store: Store, user_id: str, name: str, origin: str | None, refresh_secret: str, ttl: float) -> str:
     did = new_id("d")
@@ -113,6 +120,22 @@ def rotate_refresh(store: Store, old_secret: str, new_secret: str, ttl: float) -
     return {"reused": False, "device_id": row["device_id"], "user_id": row["user_id"]}
 
 
+def refresh_usable(store: Store, secret: str) -> bool:
+    """The refresh token is unused, unexpired, and its device and user are active."""
+    row = store.q1(
+        "SELECT t.used_at, t.expires_at, d.revoked_at, u.disabled FROM refresh_tokens t "
+        "JOIN devices d ON d.id=t.device_id JOIN users u ON u.id=d.user_id WHERE t.hash=?",
+        (token_hash(secret),),
+    )
+    return (
+        bool(row)
+        and row["used_at"] is None
+        and row["expires_at"] >= time.time()
+        and row["revoked_at"] is None
+        and not row["disabled"]
+    )
+
+
 def device_active(store: Store, device_id: str) -> bool:
     row = store.q1(
         "SELECT d.revoked_at, u.disabled FROM devices d JOIN users u ON u.id=d.user_id WHERE d.id=?", (device_id,)
@@ -146,8 +169,14 @@ def device_origins(store: Store) -> set[str]:
 
 # -- pairing codes -------------------------------------------------------------------
 def add_pairing_code(store: Store, user_id: str, code: str, ttl: float) -> None:
+    """A code that signs a new device in as this user; the user must exist and be enabled."""
     now = time.time()
     with store.transaction():
+        row = store.q1("SELECT disabled FROM users WHERE id=?", (user_id,))
+        if not row:
+            raise RecordNotFound("user not found")
+        if row["disabled"]:
+            raise Conflict("this user is disabled", code="user_disabled")
         store.conn.execute(
             "INSERT INTO pairing_codes(hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
             (token_hash(code), user_id, now, now + ttl),
