@@ -383,6 +383,8 @@ class Service:
         changes = validation.contact_patch(body, chats.STAGES)
         if "owner_id" in changes and not principal.is_admin:
             raise Forbidden("only an admin can change the owner", code="role_not_allowed")
+        if changes.get("owner_id") and not await self.db(accounts.user_exists, changes["owner_id"]):
+            raise InvalidInput("owner names no user", field="owner")
         return await self.db(chats.update_contact, contact_id, changes)
 
     async def erase_contact(self, principal: Principal, contact_id: str) -> None:

@@ -7,8 +7,10 @@ import ipaddress
 from aiohttp import web
 
 from desktop import __version__
+from desktop import api_schemas as schemas
 from desktop.server.body import read_json
 from desktop.server.keys import SERVICE, SESSIONS, principal
+from desktop.server.openapi import describe
 
 routes = web.RouteTableDef()
 
@@ -25,6 +27,7 @@ def _loopback(request: web.Request) -> bool:
 
 
 @routes.get("/api/v1/health")
+@describe(response=schemas.HEALTH)
 async def health(request: web.Request) -> web.Response:
     """Server and model state. Public."""
     svc = request.app[SERVICE]
@@ -40,6 +43,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/setup")
+@describe(ok=201, body=schemas.SETUP, response=schemas.TOKENS)
 async def setup(request: web.Request) -> web.Response:
     """Create the first admin (loopback only, only while no user exists) and sign it in."""
     body = await read_json(request)
@@ -47,6 +51,7 @@ async def setup(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/login")
+@describe(body=schemas.LOGIN, response=schemas.TOKENS)
 async def login(request: web.Request) -> web.Response:
     """Sign in with username and password; returns access and refresh tokens."""
     body = await read_json(request)
@@ -55,6 +60,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/pair")
+@describe(body=schemas.PAIR, response=schemas.TOKENS)
 async def pair(request: web.Request) -> web.Response:
     """Sign in a browser with a one-time pairing code."""
     body = await read_json(request)
@@ -63,6 +69,7 @@ async def pair(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/refresh")
+@describe(body=schemas.REFRESH, response=schemas.TOKENS)
 async def refresh(request: web.Request) -> web.Response:
     """Swap a refresh token for new tokens; a re-used refresh token signs the device out."""
     body = await read_json(request)
@@ -70,6 +77,7 @@ async def refresh(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/logout")
+@describe(ok=204)
 async def logout(request: web.Request) -> web.Response:
     """Sign this device out."""
     await request.app[SESSIONS].logout(principal(request))
@@ -77,6 +85,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/pairing-codes")
+@describe(ok=201, body=schemas.PAIRING_CODE_REQUEST, body_required=False, response=schemas.PAIRING_CODE)
 async def pairing_code(request: web.Request) -> web.Response:
     """A new pairing code (admin), valid 5 minutes; `user` defaults to the caller."""
     p = principal(request)
