@@ -164,7 +164,7 @@ def contact_patch(body: Any, stages: tuple[str, ...]) -> dict[str, Any]:
                 raise InvalidInput(f"{key} must be a string", field=key)
             out[key] = value
         elif key == "owner":
-            if value is not None and not isinstance(value, str):
+            if value is not None and (not isinstance(value, str) or not value):
                 raise InvalidInput("owner must be a user id or null", field="owner")
             out["owner_id"] = value
         else:
