@@ -8,6 +8,7 @@ from aiohttp import web
 
 from desktop import __version__
 from desktop import api_schemas as schemas
+from desktop.errors import InvalidInput
 from desktop.server.body import read_json
 from desktop.server.keys import SERVICE, SESSIONS, principal
 from desktop.server.openapi import describe
@@ -91,6 +92,8 @@ async def pairing_code(request: web.Request) -> web.Response:
     p = principal(request)
     body = await read_json(request, required=False)
     user_id = body.get("user", p.user_id) if isinstance(body, dict) else p.user_id
+    if not isinstance(user_id, str) or not user_id:
+        raise InvalidInput("user must be a user id", field="user")
     if user_id != p.user_id and not p.is_admin:
         from desktop.errors import Forbidden
 
