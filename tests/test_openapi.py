@@ -109,7 +109,7 @@ def test_request_schemas_follow_the_settings(tmp_path):
 
 
 def test_the_served_document_is_valid_openapi(tmp_path):
-    schemathesis = pytest.importorskip("schemathesis")
+    import schemathesis
     srv = make_server(tmp_path, None)
     srv.start()
     try:
