@@ -260,3 +260,26 @@ def test_a_broken_chunk_after_the_headers_ends_within_the_body_deadline(srv, tok
     new = _log(srv)[len(before) :]
     assert "Traceback" not in new and " ERROR " not in new, new
     assert srv.request("GET", API + "/health").status == 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [
+        (b'["\\ud83d\\ude00"]', True),  # an escaped pair is an emoji
+        (b'["\\\\ud800"]', True),  # an escaped backslash, then text
+        (b'"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["', True),  # brackets inside a string
+        (b"[" * 32 + b"]" * 32, True),
+        (b"[" * 33 + b"]" * 33, False),
+        (b'{"a": [{"b": "\\udc00"}]}', False),
+        (b'{"\\ud800": 1}', False),
+    ],
+)
+def test_parse_json_edges(raw, ok):
+    from desktop.errors import InvalidInput
+    from desktop.server.body import parse_json
+
+    if ok:
+        parse_json(raw)
+    else:
+        with pytest.raises(InvalidInput):
+            parse_json(raw)
