@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from desktop.errors import InvalidInput
 
 DIRECTIONS = ("in", "out")
 KINDS = ("text", "image", "audio", "deleted", "system", "other")
-_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+# ASCII digits only (\d would take Arabic-Indic or fullwidth ones), nothing after the end
+# (fullmatch: `$` would let a trailing newline through); the calendar is checked after.
+_TS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?")
+MAX_VALUE = 1e15  # a contact's deal value: beyond any real deal, and exact as a JSON number in every client
 
 
 def _err(field: str, message: str, code: str = "invalid_capture") -> InvalidInput:
@@ -70,8 +74,8 @@ def capture(body: Any, *, max_messages: int, max_text_chars: int) -> dict[str, A
             if len(text) > max_text_chars:
                 raise _err(f"{path}.text", f"is longer than {max_text_chars} characters")
         ts = _str(m, "timestamp", path, nullable=True, max_len=40)
-        if ts is not None and not _TS.match(ts):
-            raise _err(f"{path}.timestamp", "must be local ISO 8601 like 2026-03-10T09:14:00")
+        if ts is not None and local_time(ts) is None:
+            raise _err(f"{path}.timestamp", "must be a real local time in ISO 8601 like 2026-03-10T09:14:00")
         author = _str(m, "author", path, nullable=True, max_len=300)
         clean.append({"id": mid, "direction": direction, "kind": kind, "text": text, "timestamp": ts, "author": author})
     client = body.get("client")
@@ -82,6 +86,21 @@ def capture(body: Any, *, max_messages: int, max_text_chars: int) -> dict[str, A
         "messages": clean,
         "client": client or {},
     }
+
+
+def local_time(value: str) -> datetime | None:
+    """The time `value` names (YYYY-MM-DDTHH:MM[:SS[.ffffff]], no offset), or None when it is not
+    a real one: month 13, February 30, 24:00, a leap second and year 0 are all refused."""
+    m = _TS.fullmatch(value)
+    if not m:
+        return None
+    year, month, day, hour, minute, second, frac = m.groups()
+    try:
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), int((frac or "0").ljust(6, "0"))
+        )
+    except ValueError:
+        return None
 
 
 def credentials(body: Any) -> tuple[str, str]:
@@ -129,8 +148,12 @@ def contact_patch(body: Any, stages: tuple[str, ...]) -> dict[str, Any]:
                 raise InvalidInput("stage must be one of " + ", ".join(stages), field="stage")
             out["stage"] = value
         elif key == "value":
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
-                raise InvalidInput("value must be a non-negative number or null", field="value")
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= MAX_VALUE  # also false for NaN and the infinities
+            ):
+                raise InvalidInput(f"value must be a number from 0 to {MAX_VALUE:.0e} or null", field="value")
             out["value"] = value
         elif key == "tags":
             if not isinstance(value, list) or not all(isinstance(t, str) and 0 < len(t) <= 50 for t in value):
@@ -141,7 +164,7 @@ def contact_patch(body: Any, stages: tuple[str, ...]) -> dict[str, Any]:
                 raise InvalidInput(f"{key} must be a string", field=key)
             out[key] = value
         elif key == "owner":
-            if value is not None and not isinstance(value, str):
+            if value is not None and (not isinstance(value, str) or not value):
                 raise InvalidInput("owner must be a user id or null", field="owner")
             out["owner_id"] = value
         else:

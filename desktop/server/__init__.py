@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from desktop.config import Settings
-from desktop.server import routes_auth, routes_conversations
+from desktop.server import connection, routes_auth, routes_conversations
 from desktop.server.keys import SERVICE, SESSIONS, SETTINGS
 from desktop.server.middlewares import MIDDLEWARES, allowed_hosts
 from desktop.server.openapi import openapi_route
@@ -47,9 +47,11 @@ async def _service_ctx(app: web.Application) -> AsyncIterator[None]:
 async def start_site(app: web.Application, settings: Settings) -> web.AppRunner:
     # keepalive_timeout doubles as the header deadline: aiohttp closes a connection whose
     # request is not complete when it fires (its default leaves half-sent requests for an hour).
-    runner = web.AppRunner(app, keepalive_timeout=settings.header_timeout, access_log=None, shutdown_timeout=2.0)
+    handler_args = {"keepalive_timeout": settings.header_timeout, "access_log": None}
+    runner = web.AppRunner(app, shutdown_timeout=2.0, **handler_args)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    # Not web.TCPSite: its connections would answer unparsable requests in text/plain.
+    site = connection.Site(runner, settings.host, settings.port, handler_args)
     await site.start()
     log.info("listening on http://%s:%d", settings.host, settings.port)
     return runner

@@ -23,7 +23,7 @@ PUBLIC = {
     ("POST", API + "/auth/pair"),
     ("POST", API + "/auth/refresh"),
 }
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -55,8 +55,13 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as e:
         if e.status < 400:
             raise
-        code = _HTTP_CODES.get(e.status, "http_error")
-        return error_response(e.status, code, e.reason or code)
+        code = HTTP_CODES.get(e.status, "http_error")
+        allow = e.headers.get("Allow")  # a 405 names the methods the resource has (RFC 9110 15.5.6)
+        return error_response(e.status, code, e.reason or code, headers={"Allow": allow} if allow else None)
+    except ConnectionError as e:
+        # The client hung up (mid-body, say): nobody reads an answer and there is no bug to trace.
+        log.warning("client gone during %s %s: %s", request.method, request.path, type(e).__name__)
+        return error_response(400, "client_gone", "the connection was closed before the request was complete")
     except Exception:  # noqa: BLE001 - the one place that turns crashes into the error shape
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "internal error; see the server log")

@@ -5,15 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from desktop import __version__
+from desktop import api_schemas as schemas
 from desktop.errors import ConversaError
 from desktop.server.body import read_json
 from desktop.server.client_address import client_address, direct_from_this_computer
 from desktop.server.keys import SERVICE, SESSIONS, principal
+from desktop.server.openapi import describe
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/api/v1/health")
+@describe(response=schemas.HEALTH)
 async def health(request: web.Request) -> web.Response:
     """Server and model state. Public; an admin's token adds the team adapter's state and counts."""
     svc = request.app[SERVICE]
@@ -29,6 +32,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/setup")
+@describe(ok=201, body=schemas.SETUP, response=schemas.TOKENS)
 async def setup(request: web.Request) -> web.Response:
     """Create the first admin (only from this computer, never through a proxy, only while no user
     exists) and sign it in."""
@@ -37,6 +41,7 @@ async def setup(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/login")
+@describe(body=schemas.LOGIN, response=schemas.TOKENS)
 async def login(request: web.Request) -> web.Response:
     """Sign in with username and password; returns access and refresh tokens."""
     body = await read_json(request)
@@ -45,6 +50,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/pair")
+@describe(body=schemas.PAIR, response=schemas.TOKENS)
 async def pair(request: web.Request) -> web.Response:
     """Sign in a browser with a one-time pairing code."""
     body = await read_json(request)
@@ -53,6 +59,7 @@ async def pair(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/refresh")
+@describe(body=schemas.REFRESH, response=schemas.TOKENS)
 async def refresh(request: web.Request) -> web.Response:
     """Swap a refresh token for new tokens; a re-used refresh token signs the device out, except one
     retry within 30 s of the rotation (a lost answer), which gets the same new tokens."""
@@ -61,6 +68,7 @@ async def refresh(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/logout")
+@describe(ok=204)
 async def logout(request: web.Request) -> web.Response:
     """Sign this device out."""
     await request.app[SESSIONS].logout(principal(request))
@@ -68,6 +76,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/pairing-codes")
+@describe(ok=201, body=schemas.PAIRING_CODE_REQUEST, body_required=False, response=schemas.PAIRING_CODE)
 async def pairing_code(request: web.Request) -> web.Response:
     """A new pairing code (admin), valid 5 minutes; `user` (a user id) defaults to the caller."""
     body = await read_json(request, required=False)

@@ -8,9 +8,11 @@ import time
 
 from aiohttp import web
 
+from desktop import api_schemas as schemas
 from desktop.errors import InvalidInput, NotFound
 from desktop.server.body import read_json
 from desktop.server.keys import SERVICE, SESSIONS, principal
+from desktop.server.openapi import describe
 
 routes = web.RouteTableDef()
 SSE_HEARTBEAT = 15.0
@@ -18,6 +20,7 @@ SSE_AUTH_CHECK = 5.0  # how often an open stream re-checks its device; it ends w
 
 
 @routes.post("/api/v1/captures")
+@describe(ok=202, body=schemas.capture, response=schemas.CAPTURE_RESULT)
 async def post_capture(request: web.Request) -> web.Response:
     """Store what the extension read from the open chat; queues an analysis when the customer wrote."""
     body = await read_json(request)
@@ -26,6 +29,7 @@ async def post_capture(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/conversations")
+@describe(response=schemas.CONVERSATION_PAGE, query={"limit": schemas.LIMIT, "cursor": schemas.STR})
 async def list_conversations(request: web.Request) -> web.Response:
     """Conversations, newest first, with their last labels (attendants: their own)."""
     try:
@@ -37,12 +41,14 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/conversations/{id}")
+@describe(response=schemas.CONVERSATION)
 async def get_conversation(request: web.Request) -> web.Response:
     """One conversation with its contact and decrypted messages, oldest first."""
     return web.json_response(await request.app[SERVICE].get_conversation(principal(request), request.match_info["id"]))
 
 
 @routes.patch("/api/v1/conversations/{id}")
+@describe(body=schemas.STATUS, response=schemas.STATUS_RESULT)
 async def patch_conversation(request: web.Request) -> web.Response:
     """Set the status: open, pending or resolved."""
     body = await read_json(request)
@@ -51,6 +57,7 @@ async def patch_conversation(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/conversations/{id}/analyze")
+@describe(ok=202, response=schemas.ANALYSIS_RESULT)
 async def analyze(request: web.Request) -> web.Response:
     """Run the analysis again."""
     out = await request.app[SERVICE].analyze_now(principal(request), request.match_info["id"])
@@ -58,12 +65,14 @@ async def analyze(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/conversations/{id}/insights")
+@describe(response=schemas.INSIGHT)
 async def insight(request: web.Request) -> web.Response:
     """The latest insight; state pending while one is queued or running."""
     return web.json_response(await request.app[SERVICE].insight(principal(request), request.match_info["id"]))
 
 
 @routes.get("/api/v1/conversations/{id}/insights/history")
+@describe(response=schemas.INSIGHT_HISTORY)
 async def insight_history(request: web.Request) -> web.Response:
     """Past labels and scores, oldest first, for the trend."""
     out = await request.app[SERVICE].insight_history(principal(request), request.match_info["id"])
@@ -71,6 +80,7 @@ async def insight_history(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/conversations/{id}/labels")
+@describe(ok=204, body=schemas.LABELS)
 async def correct_labels(request: web.Request) -> web.Response:
     """A correction of sentiment and/or intent by the attendant."""
     body = await read_json(request)
@@ -79,6 +89,7 @@ async def correct_labels(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/conversations/{id}/insights/stream")
+@describe(response=schemas.SSE, content_type="text/event-stream")
 async def insight_stream(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: state, labels, suggestion (partial text), insight (final); `end` (reason
     token_expired or device_revoked) before the server closes it."""
@@ -131,6 +142,7 @@ async def _send(resp: web.StreamResponse, event: str, data) -> None:
 
 
 @routes.post("/api/v1/suggestions/{id}/feedback")
+@describe(ok=204, body=schemas.FEEDBACK)
 async def feedback(request: web.Request) -> web.Response:
     """What the attendant did with a suggestion: inserted, sent, edited or dismissed."""
     body = await read_json(request)
@@ -139,18 +151,21 @@ async def feedback(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/contacts")
+@describe(response=schemas.CONTACT_LIST)
 async def list_contacts(request: web.Request) -> web.Response:
     """CRM cards (attendants: of their conversations)."""
     return web.json_response(await request.app[SERVICE].list_contacts(principal(request)))
 
 
 @routes.get("/api/v1/contacts/{id}")
+@describe(response=schemas.CONTACT)
 async def get_contact(request: web.Request) -> web.Response:
     """One CRM card: name, phone, stage, value, tags, notes, owner."""
     return web.json_response(await request.app[SERVICE].get_contact(principal(request), request.match_info["id"]))
 
 
 @routes.patch("/api/v1/contacts/{id}")
+@describe(body=schemas.CONTACT_PATCH, response=schemas.CONTACT)
 async def patch_contact(request: web.Request) -> web.Response:
     """Edit stage, value, tags, notes, name, phone (owner: admins only)."""
     body = await read_json(request)
@@ -159,6 +174,7 @@ async def patch_contact(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/v1/contacts/{id}")
+@describe(ok=204)
 async def erase_contact(request: web.Request) -> web.Response:
     """Erase the contact and all its data (admins; LGPD): its key is destroyed first."""
     await request.app[SERVICE].erase_contact(principal(request), request.match_info["id"])
@@ -166,6 +182,7 @@ async def erase_contact(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/metrics")
+@describe(response=schemas.METRICS, query={"from": schemas.DAY, "to": schemas.DAY, "user": schemas.STR})
 async def metrics(request: web.Request) -> web.Response:
     """Volumes, label mixes, first-response and resolution times, funnel (attendants: their own)."""
     out = await request.app[SERVICE].metrics(principal(request), dict(request.query))
@@ -173,24 +190,28 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/jobs/{id}")
+@describe(response=schemas.JOB)
 async def get_job(request: web.Request) -> web.Response:
     """Progress of long work: state, done, total, message."""
     return web.json_response(await request.app[SERVICE].job(principal(request), request.match_info["id"]))
 
 
 @routes.delete("/api/v1/jobs/{id}")
+@describe(response=schemas.JOB)
 async def cancel_job(request: web.Request) -> web.Response:
     """Cancel long work."""
     return web.json_response(await request.app[SERVICE].cancel_job(principal(request), request.match_info["id"]))
 
 
 @routes.get("/api/v1/quick-replies")
+@describe(response=schemas.QUICK_REPLY_LIST)
 async def list_quick_replies(request: web.Request) -> web.Response:
     """Quick replies: shortcut, text (with {nome}), intents."""
     return web.json_response(await request.app[SERVICE].quick_replies())
 
 
 @routes.post("/api/v1/quick-replies")
+@describe(ok=201, body=schemas.QUICK_REPLY_CREATE, response=schemas.QUICK_REPLY)
 async def create_quick_reply(request: web.Request) -> web.Response:
     """Create a quick reply (admin)."""
     body = await read_json(request)
@@ -198,6 +219,7 @@ async def create_quick_reply(request: web.Request) -> web.Response:
 
 
 @routes.patch("/api/v1/quick-replies/{id}")
+@describe(body=schemas.QUICK_REPLY_PATCH, response=schemas.QUICK_REPLY)
 async def patch_quick_reply(request: web.Request) -> web.Response:
     """Edit a quick reply (admin)."""
     body = await read_json(request)
@@ -206,6 +228,7 @@ async def patch_quick_reply(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/v1/quick-replies/{id}")
+@describe(ok=204)
 async def delete_quick_reply(request: web.Request) -> web.Response:
     """Delete a quick reply (admin)."""
     await request.app[SERVICE].delete_quick_reply(principal(request), request.match_info["id"])

@@ -37,6 +37,10 @@ def user(store: Store, user_id: str) -> dict[str, Any]:
     return row
 
 
+def user_exists(store: Store, user_id: str) -> bool:
+    return store.q1("SELECT 1 FROM users WHERE id=?", (user_id,)) is not None
+
+
 def user_by_name(store: Store, username: str) -> dict[str, Any] | None:
     return store.q1("SELECT * FROM users WHERE username=?", (username,))
 

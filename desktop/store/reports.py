@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from typing import Any
 
 from desktop.store import chats
@@ -19,12 +20,7 @@ def conversations_page(store: Store, owner: str | None, cursor: str | None, limi
     where = [_VISIBLE] if owner else []
     params: dict[str, Any] = {"owner": owner, "limit": limit + 1}
     if cursor:
-        try:
-            ts, cid = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-        except (ValueError, TypeError):
-            from desktop.errors import InvalidInput
-
-            raise InvalidInput("cursor is not valid", field="cursor") from None
+        ts, cid = _decode_cursor(cursor)
         where.append("(c.updated_at < :ts OR (c.updated_at = :ts AND c.id < :cid))")
         params |= {"ts": ts, "cid": cid}
     sql = (
@@ -71,6 +67,23 @@ def conversations_page(store: Store, owner: str | None, cursor: str | None, limi
         last = rows[limit - 1]
         next_cursor = base64.urlsafe_b64encode(json.dumps([last["updated_at"], last["id"]]).encode()).decode()
     return {"items": items, "next_cursor": next_cursor}
+
+
+def _decode_cursor(cursor: str) -> tuple[float, str]:
+    """The (updated_at, id) a page ended at; anything but what conversations_page wrote is refused."""
+    from desktop.errors import InvalidInput
+
+    try:
+        ts, cid = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8"))
+        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not isinstance(cid, str):
+            raise TypeError
+        cid.encode("utf-8")  # a lone surrogate cannot be bound: UnicodeEncodeError
+        ts = float(ts)  # an integer too large for SQLite raises OverflowError here
+        if not math.isfinite(ts):
+            raise ValueError
+    except (ValueError, TypeError, ArithmeticError, RecursionError):
+        raise InvalidInput("cursor is not valid", code="invalid_cursor", field="cursor") from None
+    return ts, cid
 
 
 def contacts(store: Store, owner: str | None) -> list[dict[str, Any]]:

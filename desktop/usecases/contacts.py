@@ -7,7 +7,7 @@ from typing import Any
 
 from desktop import pipeline, validation
 from desktop.auth import Principal
-from desktop.errors import Forbidden
+from desktop.errors import Forbidden, InvalidInput
 from desktop.store import accounts, chats, reports
 from desktop.usecases import access
 from desktop.usecases.analysis import Analyses
@@ -36,6 +36,8 @@ class Contacts:
         changes = validation.contact_patch(body, pipeline.STAGES)
         if "owner_id" in changes and not principal.is_admin:
             raise Forbidden("only an admin can change the owner", code="role_not_allowed")
+        if changes.get("owner_id") and not await self.rt.db(accounts.user_exists, changes["owner_id"]):
+            raise InvalidInput("owner names no user", field="owner")
         return await self.rt.db(chats.update_contact, contact_id, changes)
 
     async def erase(self, principal: Principal, contact_id: str) -> None:

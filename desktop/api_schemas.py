@@ -1,0 +1,250 @@
+"""JSON Schemas of the API's bodies (API.md), as served in the OpenAPI description.
+
+Request schemas say what `desktop.validation` accepts; what a schema cannot say (a real
+calendar time, no lone surrogates, a user that exists) is left to the validation, which
+answers 400 naming the field. Response schemas list what clients may rely on; more fields
+may be added (API.md: additions are fine), so they never forbid extra properties.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop.config import Settings
+from desktop.store.chats import STAGES, STATUSES
+from desktop.validation import DIRECTIONS, KINDS, MAX_VALUE
+from llm.tasks import INTENTS, SENTIMENTS
+
+Schema = dict[str, Any]
+FEEDBACK_ACTIONS = ("inserted", "sent", "edited", "dismissed")
+
+
+def nullable(schema: Schema) -> Schema:
+    kind = schema.get("type")
+    if kind is None:
+        return {"anyOf": [schema, {"type": "null"}]}
+    return {**schema, "type": [kind, "null"] if isinstance(kind, str) else [*kind, "null"]}
+
+
+def obj(required: tuple[str, ...] = (), closed: bool = False, **properties: Schema) -> Schema:
+    out: Schema = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = list(required)
+    if closed:
+        out["additionalProperties"] = False
+    return out
+
+
+STR: Schema = {"type": "string"}
+TEXT: Schema = {"type": "string", "pattern": r"\S"}  # not empty, not only spaces
+ID: Schema = {"type": "string", "minLength": 1}
+NUMBER: Schema = {"type": "number"}
+INT: Schema = {"type": "integer", "minimum": 0}
+ISO_TIME: Schema = {"type": "string", "description": "ISO 8601"}
+ERROR_BODY: Schema = obj(("code", "message"), code=STR, message=STR)
+DEVICE: Schema = {
+    "description": "a name for this browser or app",
+    "anyOf": [{"type": "string"}, obj(name=STR)],
+}
+
+# -- requests -----------------------------------------------------------------------------------
+LOCAL_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
+
+
+def capture(settings: Settings) -> Schema:
+    message = obj(
+        ("id", "direction"),
+        id={"type": "string", "minLength": 1, "maxLength": 300},
+        direction={"enum": list(DIRECTIONS)},
+        kind={"enum": list(KINDS), "default": "text"},
+        text=nullable({"type": "string", "maxLength": settings.max_text_chars}),
+        timestamp=nullable(
+            {
+                "type": "string",
+                "maxLength": 40,
+                "pattern": LOCAL_TIME_PATTERN,
+                "description": "a real local time without offset (client.tz_offset_minutes gives it)",
+            }
+        ),
+        author=nullable({"type": "string", "maxLength": 300}),
+    )
+    chat = obj(
+        id=nullable({"type": "string", "maxLength": 200}),
+        title=nullable({"type": "string", "maxLength": 500}),
+        phone=nullable({"type": "string", "maxLength": 40}),
+        is_group={"type": "boolean", "default": False},
+    )
+    chat["description"] = "needs a non-empty id or title"
+    chat["anyOf"] = [
+        {"required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}},
+        {"required": ["title"], "properties": {"title": {"type": "string", "minLength": 1}}},
+    ]
+    return obj(
+        ("chat", "messages"),
+        chat=chat,
+        messages={"type": "array", "maxItems": settings.max_messages, "items": message},
+        captured_at=ISO_TIME,
+        client=nullable(obj(extension_version=STR, locale=STR, tz_offset_minutes={"type": "integer"})),
+    )
+
+
+LOGIN = obj(("username", "password"), username=TEXT, password={"type": "string", "minLength": 1}, device=DEVICE)
+SETUP = obj(
+    ("username", "password"),
+    username={"type": "string", "pattern": r"^[A-Za-z0-9_.@-]{2,64}$"},
+    password={"type": "string", "minLength": 8, "maxLength": 1024},
+    device=DEVICE,
+)
+PAIR = obj(("code",), code=TEXT, device=DEVICE)
+REFRESH = obj(("refresh_token",), refresh_token=ID)
+PAIRING_CODE_REQUEST = obj(user={**ID, "description": "the user the code signs in as (default: the caller)"})
+STATUS = obj(("status",), status={"enum": list(STATUSES)})
+LABELS = {
+    **obj(sentiment={"enum": list(SENTIMENTS)}, intent={"enum": list(INTENTS)}),
+    "anyOf": [{"required": ["sentiment"]}, {"required": ["intent"]}],
+}
+FEEDBACK = obj(("action",), action={"enum": list(FEEDBACK_ACTIONS)})
+CONTACT_PATCH = obj(
+    closed=True,
+    stage={"enum": list(STAGES)},
+    value=nullable({"type": "number", "minimum": 0, "maximum": MAX_VALUE}),
+    tags={"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 50}},
+    notes=nullable({"type": "string", "maxLength": 10_000}),
+    name=nullable({"type": "string", "maxLength": 10_000}),
+    phone=nullable({"type": "string", "maxLength": 10_000}),
+    owner=nullable({**ID, "description": "a user's id (admins only)"}),
+)
+_QUICK_REPLY_FIELDS: dict[str, Schema] = {
+    "shortcut": {"type": "string", "pattern": r"^/?[A-Za-z0-9_-]{1,32}$"},
+    "text": {"type": "string", "pattern": r"\S", "maxLength": 2000},
+    "intents": {"type": "array", "items": {"enum": list(INTENTS)}},
+}
+QUICK_REPLY_CREATE = obj(("shortcut", "text"), **_QUICK_REPLY_FIELDS)
+QUICK_REPLY_PATCH = obj(**_QUICK_REPLY_FIELDS)
+
+# -- responses -----------------------------------------------------------------------------------
+TOKENS = obj(
+    ("access_token", "refresh_token", "token_type", "expires_in", "user"),
+    access_token=STR,
+    refresh_token=STR,
+    token_type={"const": "Bearer"},
+    expires_in=INT,
+    user=obj(("id", "username", "role"), id=STR, username=STR, role={"enum": ["admin", "attendant"]}),
+)
+MODEL_STATUS = obj(("id", "state"), id=nullable(STR), state={"enum": ["ready", "loading", "unavailable"]})
+HEALTH = obj(("status", "version", "model"), status={"const": "ok"}, version=STR, model=MODEL_STATUS)
+PAIRING_CODE = obj(("code", "expires_in"), code=STR, expires_in=INT)
+CAPTURE_RESULT = obj(
+    ("conversation_id", "new_messages", "analysis"),
+    conversation_id=STR,
+    new_messages=INT,
+    analysis={"enum": ["queued", "unchanged", "skipped", "unavailable"]},
+)
+LABEL_SCORE = obj(("label",), label=STR, score=nullable(NUMBER))
+LABEL_CONFIDENCE = obj(("label",), label=STR, confidence=nullable(NUMBER))
+CONVERSATION_ITEM = obj(
+    ("id", "status", "contact_id"),
+    id=STR,
+    title=nullable(STR),
+    status={"enum": list(STATUSES)},
+    is_group={"type": "boolean"},
+    contact_id=STR,
+    stage=nullable({"enum": list(STAGES)}),
+    value=nullable(NUMBER),
+    owner=nullable(STR),
+    message_count=nullable(INT),
+    insight=nullable(obj(("state",), state=STR)),
+)
+CONVERSATION_PAGE = obj(
+    ("items", "next_cursor"),
+    items={"type": "array", "items": CONVERSATION_ITEM},
+    next_cursor=nullable({**STR, "description": "pass as ?cursor= for the next page"}),
+)
+CONTACT = obj(
+    ("id", "stage", "tags", "owner"),
+    id=STR,
+    name=nullable(STR),
+    phone=nullable(STR),
+    is_group={"type": "boolean"},
+    stage={"enum": list(STAGES)},
+    value=nullable(NUMBER),
+    tags={"type": "array", "items": STR},
+    notes=nullable(STR),
+    owner=nullable(STR),
+)
+CONTACT_LIST = obj(("items",), items={"type": "array", "items": CONTACT})
+MESSAGE = obj(
+    ("id", "direction", "kind"),
+    id=STR,
+    direction={"enum": list(DIRECTIONS)},
+    kind={"enum": list(KINDS)},
+    author=nullable(STR),
+    timestamp=nullable(STR),
+    text=nullable(STR),
+)
+CONVERSATION = obj(
+    ("id", "status", "contact", "messages"),
+    id=STR,
+    title=nullable(STR),
+    status={"enum": list(STATUSES)},
+    is_group={"type": "boolean"},
+    contact=CONTACT,
+    messages={"type": "array", "items": MESSAGE},
+)
+STATUS_RESULT = obj(("id", "status"), id=STR, status={"enum": list(STATUSES)})
+ANALYSIS_RESULT = obj(
+    ("conversation_id", "analysis"), conversation_id=STR, analysis={"enum": ["queued", "unavailable"]}
+)
+INSIGHT = obj(
+    ("conversation_id", "state"),
+    conversation_id=STR,
+    state={"enum": ["pending", "ready", "unavailable"]},
+    error=nullable(ERROR_BODY),
+    sentiment=nullable(LABEL_SCORE),
+    intent=nullable(LABEL_CONFIDENCE),
+    summary=nullable(STR),
+    suggestions={"type": "array", "items": obj(("text",), id=STR, text=STR)},
+    model=nullable(STR),
+)
+INSIGHT_HISTORY = obj(
+    ("items",),
+    items={
+        "type": "array",
+        "items": obj(("sentiment", "intent"), id=STR, sentiment=LABEL_SCORE, intent=LABEL_CONFIDENCE, created_at=STR),
+    },
+)
+SSE = {"type": "string", "description": "Server-Sent Events: state, labels, suggestion, insight"}
+_COUNTS = obj(("p50", "p90", "n"), p50=nullable(NUMBER), p90=nullable(NUMBER), n=INT)
+METRICS = obj(
+    ("volumes", "sentiment", "intent", "first_response_seconds", "resolution_seconds", "funnel"),
+    user=nullable(STR),
+    volumes={"type": "object", "additionalProperties": INT},
+    sentiment={"type": "object", "additionalProperties": INT},
+    intent={"type": "object", "additionalProperties": INT},
+    first_response_seconds=_COUNTS,
+    resolution_seconds=_COUNTS,
+    funnel={"type": "array", "items": obj(("stage", "contacts"), stage=STR, contacts=INT, value=NUMBER)},
+    pipeline_value=NUMBER,
+)
+JOB = obj(
+    ("id", "kind", "state"),
+    id=STR,
+    kind=STR,
+    state={"enum": ["queued", "running", "done", "failed", "cancelled"]},
+    done=nullable(INT),
+    total=nullable(INT),
+    message=nullable(STR),
+)
+QUICK_REPLY = obj(
+    ("id", "shortcut", "text", "intents"),
+    id=STR,
+    shortcut=STR,
+    text=STR,
+    intents={"type": "array", "items": STR},
+)
+QUICK_REPLY_LIST = obj(("items",), items={"type": "array", "items": QUICK_REPLY})
+OPENAPI = obj(("openapi", "paths"), openapi=STR, paths={"type": "object"})
+
+# -- query parameters ---------------------------------------------------------------------------------
+LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+DAY: Schema = {"type": "string", "description": "a calendar day, YYYY-MM-DD (inclusive)", "example": "2026-03-10"}
