@@ -434,8 +434,8 @@ class Service:
             if user and user != principal.user_id:
                 raise Forbidden("attendants see only their own numbers", code="role_not_allowed")
             user = principal.user_id
-        rows = await self.db(reports.metric_rows, user)
-        return metrics_calc.compute(rows, query.get("from"), query.get("to"), user)
+        # On the database thread: it reads every message in range, the loop must not wait for it.
+        return await self.db(metrics_calc.report, user, query.get("from"), query.get("to"), self.settings.timezone)
 
     async def job(self, principal: Principal, job_id: str) -> dict[str, Any]:
         row = await self.db(jobs.get, job_id)
