@@ -207,7 +207,8 @@ class Service:
             result = {"state": "unavailable", "error": {"code": err.code, "message": err.message}}
         await self.db(insights.save, iid, kid, result)
         latest = await self.db(insights.latest, conversation_id)
-        self.broker.publish(conversation_id, "insight", _insight_out(latest))
+        if latest is not None:  # None when the chat was merged into its real conversation meanwhile
+            self.broker.publish(conversation_id, "insight", _insight_out(latest))
 
     # -- conversations -------------------------------------------------------------------------
     async def _conversation(self, principal: Principal, conversation_id: str) -> dict[str, Any]:
@@ -229,6 +230,7 @@ class Service:
                 "title": store.unseal(row["title"], "conversations", "title", row["id"]),
                 "status": row["status"],
                 "is_group": bool(row["is_group"]),
+                "verified": bool(row["verified"]),
                 "contact": chats.contact(store, row["contact_id"]),
                 "messages": chats.messages(store, row["id"], row["kid"]),
             }

@@ -50,6 +50,7 @@ def conversations_page(store: Store, owner: str | None, cursor: str | None, limi
                 "title": title,
                 "status": r["status"],
                 "is_group": bool(r["is_group"]),
+                "verified": bool(r["verified"]),
                 "contact_id": r["contact_id"],
                 "stage": r["stage"],
                 "value": r["value"],
