@@ -119,9 +119,9 @@ def first_response_seconds(messages: list[dict[str, Any]], tz: tzinfo = UTC) -> 
     for rows in by_conv.values():
         start = None
         for m in rows:
-            if m["kind"] == "system":
+            if m["kind"] == "system" or not m["ts"]:
                 continue
-            t = instant(m["ts"], tz)
+            t = m["at"] if "at" in m else instant(m["ts"], tz)  # `compute` has read it already
             if t is None:
                 continue
             if m["direction"] == "in":
@@ -158,6 +158,7 @@ def compute(
         if at is None:
             unreadable += 1
         elif win.contains(at):
+            m["at"] = at
             msgs.append(m)
     if unreadable:
         log.warning("metrics: %d messages with a stored time that is not a real time were left out", unreadable)
