@@ -126,10 +126,9 @@ def test_the_first_capture_with_the_chat_id_adopts_the_unverified_chat(tmp_path)
 def test_conversations_stored_without_a_chat_id_before_the_rule_are_unverified(tmp_path):
     conn = sqlite3.connect(tmp_path / "old.db")
     db = sqlite_utils.Database(conn)
-    *before, (name, last) = MIGRATIONS
-    assert name.endswith("_unverified_conversations")
-    for _, fn in before:
+    at = next(i for i, (name, _) in enumerate(MIGRATIONS) if name.endswith("_unverified_conversations"))
+    for _, fn in MIGRATIONS[:at]:
         fn(db)
     db["conversations"].insert_all([{"id": "c_title", "chat_hash": None}, {"id": "c_chat", "chat_hash": "h"}])
-    last(db)
+    MIGRATIONS[at][1](db)
     assert {r["id"]: r["verified"] for r in db["conversations"].rows} == {"c_title": 0, "c_chat": 1}
