@@ -67,7 +67,12 @@ def test_same_title_is_one_chat_per_attendant_until_the_chat_id_merges_it(tmp_pa
             c["id"]: c["verified"] for c in srv.request("GET", "/api/v1/conversations", token=admin).json()["items"]
         }
         assert listed == {real: True, ana_guess: False, bia_guess: False}
-        assert srv.request("GET", f"/api/v1/conversations/{ana_guess}", token=ana).json()["verified"] is False
+        guess_conv = srv.request("GET", f"/api/v1/conversations/{ana_guess}", token=ana).json()
+        assert guess_conv["verified"] is False
+        # What Ana writes on the guess's card is not lost by the merge.
+        card = {"stage": "proposal", "value": 250, "notes": "cliente VIP", "tags": ["vip"]}
+        r = srv.request("PATCH", f"/api/v1/contacts/{guess_conv['contact']['id']}", card, token=ana)
+        assert r.status == 200, r.body
 
         # Another capture of the real chat already holds A1 (the admin has no guess to merge).
         assert _post(srv, admin, _capture(JID, [(f"false_{JID}_A1", "in", "Meu pedido 123?")])) == real
@@ -78,6 +83,7 @@ def test_same_title_is_one_chat_per_attendant_until_the_chat_id_merges_it(tmp_pa
         assert srv.request("GET", f"/api/v1/conversations/{ana_guess}", token=admin).status == 404
         conv = srv.request("GET", f"/api/v1/conversations/{real}", token=admin).json()
         assert conv["verified"] is True
+        assert {k: conv["contact"][k] for k in card} == card
         assert sorted(m["text"] for m in conv["messages"]) == sorted(
             ["Oi, sou a Maria", "Meu pedido 123?", "Vou ver", "Obrigada", "Chega amanhã"]
         )

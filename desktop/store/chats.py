@@ -271,8 +271,10 @@ def _merge(store: Store, src: dict[str, Any], dst: dict[str, Any], user_id: str)
     for table in ("suggestion_feedback", "insights"):
         store.conn.execute(f"DELETE FROM {table} WHERE conversation_id=?", (src["id"],))
     store.conn.execute("DELETE FROM conversations WHERE id=?", (src["id"],))
-    if not store.q1("SELECT 1 FROM conversations WHERE contact_id=?", (src["contact_id"],)):
-        store.conn.execute("DELETE FROM contacts WHERE id=?", (src["contact_id"],))
+    if src["contact_id"] != dst["contact_id"]:
+        _carry_over_contact(store, src["contact_id"], dst["contact_id"])
+        if not store.q1("SELECT 1 FROM conversations WHERE contact_id=?", (src["contact_id"],)):
+            store.conn.execute("DELETE FROM contacts WHERE id=?", (src["contact_id"],))
     store.conn.execute(
         "UPDATE conversations SET message_count=(SELECT count(*) FROM messages WHERE conversation_id=:id),"
         " last_message_at=max(coalesce(last_message_at, ''), :last), updated_at=:now WHERE id=:id",
@@ -282,6 +284,31 @@ def _merge(store: Store, src: dict[str, Any], dst: dict[str, Any], user_id: str)
         "INSERT INTO audit_log(at, user_id, action, target, detail) VALUES (?,?,?,?,?)",
         (time.time(), user_id, "conversation.merge", dst["id"], f"from {src['id']}: {moved} moved, {duplicates} dup"),
     )
+
+
+def _carry_over_contact(store: Store, src_id: str, dst_id: str) -> None:
+    """What the attendant wrote on the unverified contact's card fills what the real one lacks."""
+    src = store.q1("SELECT * FROM contacts WHERE id=?", (src_id,))
+    dst = store.q1("SELECT * FROM contacts WHERE id=?", (dst_id,))
+    sets: dict[str, Any] = {}
+    if dst["stage"] == "lead" and src["stage"] != "lead":
+        sets["stage"] = src["stage"]
+    for key in ("value", "owner_id"):
+        if dst[key] is None and src[key] is not None:
+            sets[key] = src[key]
+    if dst["notes"] is None and src["notes"] is not None:
+        notes = store.unseal(src["notes"], "contacts", "notes", src_id)
+        sets["notes"] = store.seal(dst["kid"], "contacts", "notes", dst_id, notes)
+    tags = store.unseal_json(src["tags"], "contacts", "tags", src_id) or []
+    if tags:
+        have = store.unseal_json(dst["tags"], "contacts", "tags", dst_id) or []
+        merged = have + [t for t in tags if t not in have]
+        if merged != have:
+            sets["tags"] = store.seal(dst["kid"], "contacts", "tags", dst_id, merged)
+    if sets:
+        sets["updated_at"] = time.time()
+        cols = ", ".join(f"{k}=?" for k in sets)
+        store.conn.execute(f"UPDATE contacts SET {cols} WHERE id=?", (*sets.values(), dst_id))
 
 
 def _reseal_message(store: Store, kid: str, column: str, message_id: str, value: str | None) -> bytes | None:
