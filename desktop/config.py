@@ -10,6 +10,7 @@ import functools
 import ipaddress
 import os
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,33 @@ def default_data_dir() -> str:
     from platformdirs import user_data_dir
 
     return user_data_dir("conversa", appauthor=False)
+
+
+def local_timezone() -> str:
+    """The machine's IANA zone name (TZ, /etc/timezone or the /etc/localtime link), else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text("utf-8").strip())
+    except OSError:
+        pass
+    try:
+        link = os.path.realpath("/etc/localtime")
+        if "/zoneinfo/" in link:
+            candidates.append(link.split("/zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name and _valid_timezone(name):
+            return name
+    return "UTC"
+
+
+def _valid_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _setting(default: Any, help: str, *, secret: bool = False, restart: bool = True) -> Any:
@@ -70,6 +98,11 @@ class Settings:
         "", "Passphrase wrapping the data key (for machines without an OS keyring). Env only.", secret=True
     )
     log_level: str = _setting("INFO", "Logging level (DEBUG, INFO, WARNING).", restart=False)
+    timezone: str = _setting(
+        local_timezone,
+        "IANA time zone whose calendar days `/metrics?from&to` count, and in which captured times without an"
+        " offset are read (a VPS install sets America/Sao_Paulo).",
+    )
 
     @property
     def data_path(self) -> Path:
@@ -112,6 +145,8 @@ def describe() -> list[dict[str, Any]]:
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if f.name == "data_dir":
             default = "(platform user data dir)"
+        elif f.name == "timezone":
+            default = "(the machine's zone)"
         out.append(
             {
                 "name": f.name,
@@ -173,6 +208,8 @@ def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = N
     if not (0 < s.port < 65536):
         raise ConfigError(f"port must be 1-65535, got {s.port}")
     s.proxy_networks()
+    if not _valid_timezone(s.timezone):
+        raise ConfigError(f"timezone must be an IANA zone name like America/Sao_Paulo, got {s.timezone!r}")
     return s
 
 

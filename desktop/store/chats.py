@@ -71,6 +71,12 @@ def store_capture(store: Store, capture: dict[str, Any], user_id: str) -> Stored
                     user_id,
                 ),
             )
+            if not conv["verified"]:
+                # Kept so a later merge into the real chat can re-key this message's de-duplication.
+                store.conn.execute(
+                    "UPDATE messages SET ident=? WHERE id=?",
+                    (store.seal(kid, "messages", "ident", mid, message_identity(msg["id"])), mid),
+                )
             new += 1
             newest = max(newest, sort_ts)
             last_id = mid
@@ -86,35 +92,56 @@ def store_capture(store: Store, capture: dict[str, Any], user_id: str) -> Stored
     return StoredCapture(cid, conv["contact_id"], new, new_in, last_id)
 
 
+_CONVERSATION = (
+    "SELECT c.id, c.contact_id, c.chat_hash, c.message_count, c.last_message_at, c.owner_id, c.verified, k.kid"
+    " FROM conversations c JOIN contacts k ON k.id = c.contact_id "
+)
+
+
 def _find_or_create_conversation(store: Store, chat: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """A chat id names one chat for everyone. Without it the title is only a guess (two customers
+    may share a display name), so it joins only a conversation this attendant started with that
+    title, else starts an unverified one; a later capture with the chat id adopts or merges that."""
     title = chat.get("title") or ""
     title_hash = store.index("title", title) if title else None
     chat_hash = store.index("chat", chat["id"]) if chat.get("id") else None
-    sql = (
-        "SELECT c.id, c.contact_id, c.chat_hash, c.message_count, k.kid FROM conversations c "
-        "JOIN contacts k ON k.id = c.contact_id "
+    if chat_hash is None:
+        row = store.q1(
+            _CONVERSATION + "WHERE c.title_hash=? AND c.owner_id=? ORDER BY c.updated_at DESC LIMIT 1",
+            (title_hash, user_id),
+        )
+        return row or _create_conversation(store, chat, title, title_hash, None, user_id)
+    guesses = _unverified(store, title_hash, user_id) if title_hash else []
+    row = store.q1(_CONVERSATION + "WHERE c.chat_hash=?", (chat_hash,))
+    if row is None and guesses:
+        row = guesses.pop(0)
+        _verify(store, row, chat, chat_hash)
+    if row is None:
+        return _create_conversation(store, chat, title, title_hash, chat_hash, user_id)
+    for guess in guesses:
+        _merge(store, guess, row, user_id)
+    if guesses:
+        row = store.q1(_CONVERSATION + "WHERE c.id=?", (row["id"],))
+    return row
+
+
+def _unverified(store: Store, title_hash: str | None, user_id: str) -> list[dict[str, Any]]:
+    return store.q(
+        _CONVERSATION + "WHERE c.title_hash=? AND c.owner_id=? AND c.verified=0 ORDER BY c.updated_at DESC",
+        (title_hash, user_id),
     )
-    row = None
-    if chat_hash:
-        row = store.q1(sql + "WHERE c.chat_hash=?", (chat_hash,))
-        if row is None and title_hash:
-            # A bare-id capture of the same chat came first: adopt it now that the JID is known.
-            row = store.q1(
-                sql + "WHERE c.title_hash=? AND c.chat_hash IS NULL ORDER BY c.updated_at DESC LIMIT 1",
-                (title_hash,),
-            )
-            if row:
-                store.conn.execute("UPDATE conversations SET chat_hash=? WHERE id=?", (chat_hash, row["id"]))
-    elif title_hash:
-        row = store.q1(sql + "WHERE c.title_hash=? ORDER BY c.updated_at DESC LIMIT 1", (title_hash,))
-    if row:
-        return row
-    contact = _find_or_create_contact(store, chat, title, title_hash, user_id)
+
+
+def _create_conversation(
+    store: Store, chat: dict[str, Any], title: str, title_hash: str | None, chat_hash: str | None, user_id: str
+) -> dict[str, Any]:
+    contact = _find_or_create_contact(store, chat, title, title_hash)
     cid = new_id("c")
     now = time.time()
+    verified = int(chat_hash is not None)
     store.conn.execute(
         "INSERT INTO conversations(id, contact_id, chat_hash, title_hash, title, is_group, status, owner_id,"
-        " created_at, updated_at, message_count) VALUES (?,?,?,?,?,?,?,?,?,?,0)",
+        " created_at, updated_at, message_count, verified) VALUES (?,?,?,?,?,?,?,?,?,?,0,?)",
         (
             cid,
             contact["id"],
@@ -126,22 +153,27 @@ def _find_or_create_conversation(store: Store, chat: dict[str, Any], user_id: st
             user_id,
             now,
             now,
+            verified,
         ),
     )
-    return {"id": cid, "contact_id": contact["id"], "chat_hash": chat_hash, "kid": contact["kid"], "message_count": 0}
+    return {
+        "id": cid,
+        "contact_id": contact["id"],
+        "chat_hash": chat_hash,
+        "kid": contact["kid"],
+        "message_count": 0,
+        "owner_id": user_id,
+        "verified": verified,
+    }
 
 
-def _find_or_create_contact(store, chat, title, title_hash, user_id) -> dict[str, Any]:
+def _find_or_create_contact(store: Store, chat: dict[str, Any], title: str, title_hash: str | None) -> dict[str, Any]:
+    # Only a chat id finds an existing contact: a title alone gets a contact of its own.
     jid_hash = store.index("jid", chat["id"]) if chat.get("id") else None
-    row = None
     if jid_hash:
         row = store.q1("SELECT id, kid FROM contacts WHERE jid_hash=?", (jid_hash,))
-    elif title_hash:
-        row = store.q1(
-            "SELECT id, kid FROM contacts WHERE title_hash=? ORDER BY updated_at DESC LIMIT 1", (title_hash,)
-        )
-    if row:
-        return row
+        if row:
+            return row
     kid = store.new_contact_key()
     kid_id = new_id("k")
     now = time.time()
@@ -168,6 +200,119 @@ def _find_or_create_contact(store, chat, title, title_hash, user_id) -> dict[str
         ),
     )
     return {"id": kid_id, "kid": kid}
+
+
+def _verify(store: Store, conv: dict[str, Any], chat: dict[str, Any], chat_hash: str) -> None:
+    """The first capture with the chat id adopts the attendant's unverified conversation."""
+    store.conn.execute("UPDATE conversations SET chat_hash=?, verified=1 WHERE id=?", (chat_hash, conv["id"]))
+    store.conn.execute("UPDATE messages SET ident=NULL WHERE conversation_id=?", (conv["id"],))
+    conv["chat_hash"], conv["verified"] = chat_hash, 1
+    jid_hash = store.index("jid", chat["id"])
+    contact = store.q1("SELECT id, kid, jid_hash, phone FROM contacts WHERE id=?", (conv["contact_id"],))
+    if contact["jid_hash"] or store.q1("SELECT 1 FROM contacts WHERE jid_hash=?", (jid_hash,)):
+        return
+    sets: dict[str, Any] = {"jid_hash": jid_hash}
+    phone = chat.get("phone")
+    if phone and contact["phone"] is None:
+        sets |= {"phone": store.seal(contact["kid"], "contacts", "phone", contact["id"], phone)}
+        sets |= {"phone_hash": store.index("phone", phone)}
+    cols = ", ".join(f"{k}=?" for k in sets)
+    store.conn.execute(f"UPDATE contacts SET {cols} WHERE id=?", (*sets.values(), contact["id"]))
+
+
+def _merge(store: Store, src: dict[str, Any], dst: dict[str, Any], user_id: str) -> None:
+    """Move an unverified conversation into the real chat: its messages re-sealed with the real
+    contact's key and re-keyed for de-duplication (a message both hold is kept once), its label
+    corrections moved; its insights are dropped (the real chat's analysis covers the messages)."""
+    kid = dst["kid"]
+    seq = store.q1("SELECT coalesce(max(seq), 0) AS n FROM messages WHERE conversation_id=?", (dst["id"],))["n"]
+    moved = duplicates = 0
+    for m in store.q("SELECT * FROM messages WHERE conversation_id=? ORDER BY sort_ts, seq", (src["id"],)):
+        try:
+            ident = store.unseal(m["ident"], "messages", "ident", m["id"])
+            text = store.unseal(m["text"], "messages", "text", m["id"])
+            author = store.unseal(m["author"], "messages", "author", m["id"])
+        except KeyMissing:
+            ident, text, author = None, None, None
+        # Rows stored before identities were kept (no `ident`) keep their old hash.
+        h = store.index("msg:" + dst["id"], ident) if ident is not None else m["msg_hash"]
+        if store.conn.execute(
+            "SELECT 1 FROM messages WHERE conversation_id=? AND msg_hash=?", (dst["id"], h)
+        ).fetchone():
+            store.conn.execute("DELETE FROM messages WHERE id=?", (m["id"],))
+            duplicates += 1
+            continue
+        seq += 1
+        store.conn.execute(
+            "UPDATE messages SET conversation_id=?, msg_hash=?, text=?, author=?, ident=NULL, seq=? WHERE id=?",
+            (
+                dst["id"],
+                h,
+                _reseal_message(store, kid, "text", m["id"], text),
+                _reseal_message(store, kid, "author", m["id"], author),
+                seq,
+                m["id"],
+            ),
+        )
+        moved += 1
+    for c in store.q("SELECT id, text, features FROM label_corrections WHERE conversation_id=?", (src["id"],)):
+        text = store.unseal(c["text"], "label_corrections", "text", c["id"])
+        feats = store.unseal(c["features"], "label_corrections", "features", c["id"])
+        store.conn.execute(
+            "UPDATE label_corrections SET conversation_id=?, text=?, features=? WHERE id=?",
+            (
+                dst["id"],
+                store.seal(kid, "label_corrections", "text", c["id"], text),
+                store.seal(kid, "label_corrections", "features", c["id"], feats),
+                c["id"],
+            ),
+        )
+    for table in ("suggestion_feedback", "insights"):
+        store.conn.execute(f"DELETE FROM {table} WHERE conversation_id=?", (src["id"],))
+    store.conn.execute("DELETE FROM conversations WHERE id=?", (src["id"],))
+    if src["contact_id"] != dst["contact_id"]:
+        _carry_over_contact(store, src["contact_id"], dst["contact_id"])
+        if not store.q1("SELECT 1 FROM conversations WHERE contact_id=?", (src["contact_id"],)):
+            store.conn.execute("DELETE FROM contacts WHERE id=?", (src["contact_id"],))
+    store.conn.execute(
+        "UPDATE conversations SET message_count=(SELECT count(*) FROM messages WHERE conversation_id=:id),"
+        " last_message_at=max(coalesce(last_message_at, ''), :last), updated_at=:now WHERE id=:id",
+        {"id": dst["id"], "last": src["last_message_at"] or "", "now": time.time()},
+    )
+    store.conn.execute(
+        "INSERT INTO audit_log(at, user_id, action, target, detail) VALUES (?,?,?,?,?)",
+        (time.time(), user_id, "conversation.merge", dst["id"], f"from {src['id']}: {moved} moved, {duplicates} dup"),
+    )
+
+
+def _carry_over_contact(store: Store, src_id: str, dst_id: str) -> None:
+    """What the attendant wrote on the unverified contact's card fills what the real one lacks."""
+    src = store.q1("SELECT * FROM contacts WHERE id=?", (src_id,))
+    dst = store.q1("SELECT * FROM contacts WHERE id=?", (dst_id,))
+    sets: dict[str, Any] = {}
+    if dst["stage"] == "lead" and src["stage"] != "lead":
+        sets["stage"] = src["stage"]
+    for key in ("value", "owner_id"):
+        if dst[key] is None and src[key] is not None:
+            sets[key] = src[key]
+    if dst["notes"] is None and src["notes"] is not None:
+        notes = store.unseal(src["notes"], "contacts", "notes", src_id)
+        sets["notes"] = store.seal(dst["kid"], "contacts", "notes", dst_id, notes)
+    tags = store.unseal_json(src["tags"], "contacts", "tags", src_id) or []
+    if tags:
+        have = store.unseal_json(dst["tags"], "contacts", "tags", dst_id) or []
+        merged = have + [t for t in tags if t not in have]
+        if merged != have:
+            sets["tags"] = store.seal(dst["kid"], "contacts", "tags", dst_id, merged)
+    if sets:
+        sets["updated_at"] = time.time()
+        cols = ", ".join(f"{k}=?" for k in sets)
+        store.conn.execute(f"UPDATE contacts SET {cols} WHERE id=?", (*sets.values(), dst_id))
+
+
+def _reseal_message(store: Store, kid: str, column: str, message_id: str, value: str | None) -> bytes | None:
+    # Sealed exactly as store_capture seals a new message of the target conversation.
+    return store.seal(kid, "messages", column, message_id, value)
 
 
 # -- reading ----------------------------------------------------------------------------

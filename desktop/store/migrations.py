@@ -190,9 +190,21 @@ def _imported_labels(db: sqlite_utils.Database) -> None:
     db["label_corrections"].add_column("stars", int)
 
 
+def _unverified_conversations(db: sqlite_utils.Database) -> None:
+    # A capture without a chat id is keyed by its title and the capturing attendant and stays
+    # unverified (verified=0) until a capture with the chat id merges it into the real chat. Its
+    # messages keep their WhatsApp id sealed (`ident`) so the merge can re-key their de-duplication.
+    # Conversations stored before this rule without a chat id are unverified too.
+    db["conversations"].add_column("verified", int, not_null_default=1)
+    db.execute("UPDATE conversations SET verified=0 WHERE chat_hash IS NULL")
+    db["messages"].add_column("ident", bytes)
+    db["conversations"].create_index(["title_hash", "owner_id"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
     ("0003_adapters", _adapters),
     ("0004_imported_labels", _imported_labels),
+    ("0005_unverified_conversations", _unverified_conversations),
 ]

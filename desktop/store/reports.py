@@ -46,6 +46,7 @@ def conversations_page(store: Store, owner: str | None, cursor: str | None, limi
                 "title": title,
                 "status": r["status"],
                 "is_group": bool(r["is_group"]),
+                "verified": bool(r["verified"]),
                 "contact_id": r["contact_id"],
                 "stage": r["stage"],
                 "value": r["value"],
@@ -123,19 +124,27 @@ def insight_owner(store: Store, insight_id: str) -> dict[str, Any] | None:
     return store.q1("SELECT conversation_id FROM insights WHERE id=?", (insight_id,))
 
 
-def metric_rows(store: Store, owner: str | None) -> dict[str, list[dict[str, Any]]]:
-    """Clear metadata only (directions, times, labels, stages): nothing needs decrypting."""
+def metric_rows(
+    store: Store, owner: str | None, wall_from: str | None = None, wall_to: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Clear metadata only (directions, times, labels, stages): nothing needs decrypting.
+    `wall_from`/`wall_to` loosely pre-filter messages on their stored time strings; the caller
+    applies the exact window."""
     where = "WHERE " + _VISIBLE if owner else ""
-    params = {"owner": owner}
+    params = {"owner": owner, "wall_from": wall_from, "wall_to": wall_to}
     convs = store.q(
         "SELECT c.id, c.status, c.created_at, c.resolved_at, c.owner_id, k.owner_id AS contact_owner, "
         "k.stage, k.value FROM conversations c JOIN contacts k ON k.id=c.contact_id " + where,
         params,
     )
+    span = [c for c, v in (("m.sort_ts >= :wall_from", wall_from), ("m.sort_ts < :wall_to", wall_to)) if v]
+    msg_where = " AND ".join(([_VISIBLE] if owner else []) + span)
+    # The joins only decide visibility: an admin's query reads the messages' own index alone.
+    joins = "JOIN conversations c ON c.id=m.conversation_id JOIN contacts k ON k.id=c.contact_id " if owner else ""
     msgs = store.q(
         "SELECT m.conversation_id, m.direction, m.kind, m.ts, m.sort_ts FROM messages m "
-        "JOIN conversations c ON c.id=m.conversation_id JOIN contacts k ON k.id=c.contact_id "
-        + where
+        + joins
+        + ("WHERE " + msg_where if msg_where else "")
         + " ORDER BY m.conversation_id, m.sort_ts, m.seq",
         params,
     )

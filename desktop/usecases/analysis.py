@@ -131,7 +131,8 @@ class Analyses:
             result = {"state": "unavailable", "error": {"code": err.code, "message": err.message}}
         await self.rt.db(insights.save, iid, kid, result)
         latest = await self.rt.db(insights.latest, conversation_id)
-        self.rt.broker.publish(conversation_id, "insight", insight_out(latest))
+        if latest is not None:  # None when the chat was merged into its real conversation meanwhile
+            self.rt.broker.publish(conversation_id, "insight", insight_out(latest))
 
 
 def insight_out(row: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ class Conversations:
                 "title": store.unseal(row["title"], "conversations", "title", row["id"]),
                 "status": row["status"],
                 "is_group": bool(row["is_group"]),
+                "verified": bool(row["verified"]),
                 "contact": chats.contact(store, row["contact_id"]),
                 "messages": chats.messages(store, row["id"], row["kid"]),
             }

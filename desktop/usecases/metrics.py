@@ -7,7 +7,6 @@ from typing import Any
 from desktop import metrics as metrics_calc
 from desktop.auth import Principal
 from desktop.errors import Forbidden
-from desktop.store import reports
 from desktop.usecases.runtime import Runtime
 
 
@@ -21,5 +20,6 @@ class Metrics:
             if user and user != principal.user_id:
                 raise Forbidden("attendants see only their own numbers", code="role_not_allowed")
             user = principal.user_id
-        rows = await self.rt.db(reports.metric_rows, user)
-        return metrics_calc.compute(rows, query.get("from"), query.get("to"), user)
+        # On the database thread: it reads every message in range, the loop must not wait for it.
+        tz = self.rt.settings.timezone
+        return await self.rt.db(metrics_calc.report, user, query.get("from"), query.get("to"), tz)
