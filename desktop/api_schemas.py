@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from desktop.config import Settings
-from desktop.store.chats import STAGES, STATUSES
+from desktop.pipeline import STAGES, STATUSES
 from desktop.validation import DIRECTIONS, KINDS, MAX_VALUE
 from llm.tasks import INTENTS, SENTIMENTS
 

@@ -11,7 +11,6 @@ from desktop.pipeline import FIRST_STAGE
 from desktop.store.database import Store, new_id
 from desktop.store.errors import KeyMissing, RecordNotFound
 
-STATUSES = ("open", "pending", "resolved")
 _PACKED_ID = re.compile(r"^(true|false)_([^_]+)_([^_]+)(?:_(.+))?$")
 
 
@@ -290,7 +289,7 @@ def _carry_over_contact(store: Store, src_id: str, dst_id: str) -> None:
     src = store.q1("SELECT * FROM contacts WHERE id=?", (src_id,))
     dst = store.q1("SELECT * FROM contacts WHERE id=?", (dst_id,))
     sets: dict[str, Any] = {}
-    if dst["stage"] == "lead" and src["stage"] != "lead":
+    if dst["stage"] == FIRST_STAGE and src["stage"] != FIRST_STAGE:
         sets["stage"] = src["stage"]
     for key in ("value", "owner_id"):
         if dst[key] is None and src[key] is not None:

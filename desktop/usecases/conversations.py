@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from desktop import pipeline
 from desktop.auth import Principal
 from desktop.errors import InvalidInput, NotFound
 from desktop.store import chats, insights, reports
@@ -42,8 +43,8 @@ class Conversations:
     async def set_status(self, principal: Principal, conversation_id: str, body: Any) -> dict[str, Any]:
         await access.conversation(self.rt, principal, conversation_id)
         status = body.get("status") if isinstance(body, dict) else None
-        if status not in chats.STATUSES:
-            raise InvalidInput("status must be one of " + ", ".join(chats.STATUSES), field="status")
+        if status not in pipeline.STATUSES:
+            raise InvalidInput("status must be one of " + ", ".join(pipeline.STATUSES), field="status")
         await self.rt.db(chats.set_status, conversation_id, status)
         return {"id": conversation_id, "status": status}
 
