@@ -95,6 +95,7 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.1)
+        self.stop(signal.SIGKILL)  # a server that failed to start must not outlive the test
         raise RuntimeError("server did not start")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
