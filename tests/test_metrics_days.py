@@ -126,7 +126,7 @@ def test_metrics_are_computed_on_the_database_thread(tmp_path, monkeypatch):
     service = Service(config.load({"data_dir": str(tmp_path)}, env={}), store, None)
 
     async def run() -> dict:
-        service.bind_loop(asyncio.get_running_loop())
+        service.rt.bind_loop(asyncio.get_running_loop())
         return await service.metrics(Principal("u_admin", "admin", "d1"), {"from": "2026-03-10", "to": "2026-03-10"})
 
     try:
