@@ -17,7 +17,7 @@ from typing import Any
 
 from desktop import health_score
 from desktop.health_score import ContactState
-from desktop.metrics import Window, first_response_seconds, instant, percentile
+from desktop.metrics import Window, instant, percentile
 from desktop.store import team_reports
 from desktop.store.database import Store
 
@@ -57,12 +57,13 @@ def extend(
         for c in rows["conversations"]
         if c["resolved_at"] and c["created_at"] and c["id"] in active
     }
-    frt = first_response_seconds(msgs, win.tz)
+    frt_by_conv = _first_responses(msgs)
+    frt = [x for xs in frt_by_conv.values() for x in xs]
     sla_frt = targets.first_response_minutes * 60
     sla_res = targets.resolution_hours * 3600
     return {
         "daily": _daily(msgs, rows["labels"], win),
-        "attendants": _attendants(store, user, win, msgs, attendant, active, latest, resolution, sla_frt),
+        "attendants": _attendants(store, user, win, frt_by_conv, attendant, active, latest, resolution, sla_frt),
         "sla": {
             "first_response_minutes": targets.first_response_minutes,
             "resolution_hours": targets.resolution_hours,
@@ -76,13 +77,38 @@ def extend(
     }
 
 
+def _first_responses(msgs: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """metrics.first_response_seconds, kept per conversation (msgs are in conversation order)."""
+    out: dict[str, list[float]] = defaultdict(list)
+    start: float | None = None
+    current = None
+    for m in msgs:
+        if m["conversation_id"] != current:
+            current, start = m["conversation_id"], None
+        if m["kind"] == "system":
+            continue
+        if m["direction"] == "in":
+            start = start if start is not None else m["at"]
+        elif start is not None:
+            out[current].append(m["at"] - start)
+            start = None
+    return out
+
+
 def _share(values: list[float], target: float) -> float | None:
     """Fraction of values within the target, rounded to 4 places; None without data."""
     return round(sum(1 for v in values if v <= target) / len(values), 4) if values else None
 
 
-def _day(at: float, win: Window) -> date:
-    return datetime.fromtimestamp(at, win.tz).date()
+def _day(at: float, win: Window, cache: dict[int, date] | None = None) -> date:
+    """The local day of an instant; zone offsets are whole quarter hours, so a 15-minute slot has one day."""
+    if cache is None:
+        return datetime.fromtimestamp(at, win.tz).date()
+    slot = int(at // 900)
+    day = cache.get(slot)
+    if day is None:
+        day = cache[slot] = datetime.fromtimestamp(slot * 900, win.tz).date()
+    return day
 
 
 def _daily(msgs: list[dict[str, Any]], labels: list[dict[str, Any]], win: Window) -> list[dict[str, Any]]:
@@ -91,15 +117,16 @@ def _daily(msgs: list[dict[str, Any]], labels: list[dict[str, Any]], win: Window
     convs: dict[date, set[str]] = defaultdict(set)
     incoming: Counter = Counter()
     mix: dict[date, Counter] = defaultdict(Counter)
+    cache: dict[int, date] = {}
     for m in msgs:
-        d = _day(m["at"], win)
+        d = _day(m["at"], win, cache)
         convs[d].add(m["conversation_id"])
         if m["direction"] == "in" and m["kind"] != "system":
             incoming[d] += 1
     for r in labels:
         at = r["created_at"]
         if isinstance(at, int | float) and math.isfinite(at) and win.contains(at):
-            mix[_day(at, win)][r["sentiment_label"]] += 1
+            mix[_day(at, win, cache)][r["sentiment_label"]] += 1
     days = set(convs) | set(mix)
     if win.start is not None and win.end is not None:
         first, last = _day(win.start, win), _day(win.end - 1e-3, win)
@@ -120,16 +147,16 @@ def _attendants(
     store: Store,
     user: str | None,
     win: Window,
-    msgs: list[dict[str, Any]],
+    frt_by_conv: dict[str, list[float]],
     attendant: dict[str, str | None],
     active: set[str],
     latest: dict[str, str],
     resolution: dict[str, float],
     sla_frt: float,
 ) -> list[dict[str, Any]]:
-    by_user: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
-    for m in msgs:
-        by_user[attendant.get(m["conversation_id"])].append(m)
+    by_user: dict[str | None, list[str]] = defaultdict(list)
+    for c in active:
+        by_user[attendant.get(c)].append(c)
     feedback: dict[str, Counter] = defaultdict(Counter)
     for r in team_reports.feedback_counts(store, user, win.start, win.end):
         feedback[r["user_id"]][r["action"]] += r["n"]
@@ -139,8 +166,8 @@ def _attendants(
         ids &= {user}
     out = []
     for uid in sorted(ids):
-        convs = {c for c in active if attendant.get(c) == uid}
-        frt = first_response_seconds(by_user.get(uid, []), win.tz)
+        convs = by_user.get(uid, [])
+        frt = [x for c in convs for x in frt_by_conv.get(c, ())]
         res = [resolution[c] for c in convs if c in resolution]
         labelled = [latest[c] for c in convs if c in latest]
         out.append(
