@@ -199,7 +199,9 @@ def _top_contacts(store: Store, contacts: list[dict[str, Any]]) -> list[dict[str
 
 def _states(store: Store, user: str | None, at: float, win: Window, sentiments: list[dict[str, Any]]) -> dict:
     """Each contact's ContactState as of `at`; a contact with no message before it has none."""
-    wall = datetime.fromtimestamp(at, win.tz).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    # Stored times are wall-clock strings (offset-less ones compare exactly; the rare one with an
+    # offset is placed by instant() below).
+    wall = datetime.fromtimestamp(at, win.tz).strftime("%Y-%m-%dT%H:%M:%S")
     states: dict[str, ContactState] = {}
     for r in team_reports.activity(store, user, wall):
         last = instant(r["last_any"], win.tz)

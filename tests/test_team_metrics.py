@@ -27,7 +27,9 @@ from datetime import UTC, datetime
 import pytest
 from conftest import PASSPHRASE, cli, make_server
 
+from desktop import health_score
 from desktop import metrics as metrics_calc
+from desktop.health_score import ContactState
 from desktop.store import chats
 from desktop.store.database import Store, new_id
 from desktop.team_metrics import Targets
@@ -271,3 +273,19 @@ def test_team_metrics_over_http_and_attendants_see_their_own(seeded):
     r = srv.request("GET", "/api/v1/metrics" + PERIOD + "&user=" + users["bia"], token=admin)
     assert [a["user"] for a in r.json()["attendants"]] == [users["bia"]]
     assert [c["name"] for c in r.json()["top_contacts"]] == ["Fábio", "Gabi"]
+
+
+def test_health_formula_edges():
+    at = _t("2026-03-11T00:00")
+    day = 86400
+    # 15 days silent: -10 (inactive_14d); a wait shorter than the 900 s target does not count.
+    h = health_score.score(ContactState(last_message_at=at - 15 * day, waiting_since=at - 600), "lead", at, 900)
+    assert (h.score, h.reasons, h.waiting_seconds) == (90, ("inactive_14d",), 600)
+    # Every penalty at once: 100 - 30 - 25 - 25 = 20, then lost caps it at 10.
+    state = ContactState(last_message_at=at - 40 * day, waiting_since=at - 40 * day, sentiments=["negative"])
+    assert health_score.score(state, "proposal", at, 900).score == 20
+    h = health_score.score(state, "lost", at, 900)
+    assert (h.score, h.reasons) == (10, ("negative_trend", "waiting_unanswered", "inactive_30d", "stage_lost"))
+    # Only the last 3 analyses count: neg, pos, pos, neutral -> (1 + 1 + 0) / 3 > 0.
+    assert health_score.trend(["negative", "positive", "positive", "neutral"]) == 2 / 3
+    assert health_score.falling(45, 60) and not health_score.falling(46, 60) and not health_score.falling(10, None)
