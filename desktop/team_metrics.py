@@ -8,6 +8,7 @@ A conversation's attendant is its contact's owner, else whoever captured it firs
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections import Counter, defaultdict
@@ -197,7 +198,9 @@ def _top_contacts(store: Store, contacts: list[dict[str, Any]]) -> list[dict[str
     return [{"contact_id": c["id"], "name": names.get(c["id"]), "stage": c["stage"], "value": c["value"]} for c in top]
 
 
-def _states(store: Store, user: str | None, at: float, win: Window, sentiments: list[dict[str, Any]]) -> dict:
+def _states(
+    store: Store, user: str | None, at: float, win: Window, sentiments: dict[str, list[tuple[float, str]]]
+) -> dict:
     """Each contact's ContactState as of `at`; a contact with no message before it has none."""
     # Stored times are wall-clock strings (offset-less ones compare exactly; the rare one with an
     # offset is placed by instant() below).
@@ -212,9 +215,11 @@ def _states(store: Store, user: str | None, at: float, win: Window, sentiments: 
         waiting = instant(r["waiting_since"], win.tz)
         if waiting is not None and waiting < at:
             s.waiting_since = min(s.waiting_since or waiting, waiting)
-    for r in sentiments:
-        if r["contact_id"] in states and _finite(r["created_at"]) and r["created_at"] < at:
-            states[r["contact_id"]].sentiments.append(r["sentiment_label"])
+    for cid, state in states.items():
+        labelled = sentiments.get(cid, ())
+        # Oldest first: the analyses before `at` end where bisect says; the trend reads only the last few.
+        end = bisect.bisect_left(labelled, (at, ""))
+        state.sentiments = [label for _, label in labelled[max(0, end - health_score.TREND_WINDOW) : end]]
     return states
 
 
@@ -224,7 +229,10 @@ def _health(
     now = time.time() if now is None else now
     at = now if win.end is None else min(now, win.end)
     span = win.end - win.start if win.start is not None and win.end is not None else OPEN_ENDED_PERIOD
-    sentiments = team_reports.contact_sentiments(store, user)
+    sentiments: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for r in team_reports.contact_sentiments(store, user):  # oldest first
+        if _finite(r["created_at"]):
+            sentiments[r["contact_id"]].append((r["created_at"], r["sentiment_label"]))
     current = _states(store, user, at, win, sentiments)
     previous = _states(store, user, at - span, win, sentiments)
     sla = targets.first_response_minutes * 60
