@@ -215,6 +215,8 @@ INSIGHT_HISTORY = obj(
 )
 SSE = {"type": "string", "description": "Server-Sent Events: state, labels, suggestion, insight"}
 _COUNTS = obj(("p50", "p90", "n"), p50=nullable(NUMBER), p90=nullable(NUMBER), n=INT)
+_SCORE: Schema = {"type": "integer", "minimum": 0, "maximum": 100}
+_CONTACT_REF = obj(("contact_id", "name"), contact_id=STR, name=nullable(STR), stage=STR, value=NUMBER)
 METRICS = obj(
     ("volumes", "sentiment", "intent", "first_response_seconds", "resolution_seconds", "funnel"),
     user=nullable(STR),
@@ -225,6 +227,76 @@ METRICS = obj(
     resolution_seconds=_COUNTS,
     funnel={"type": "array", "items": obj(("stage", "contacts"), stage=STR, contacts=INT, value=NUMBER)},
     pipeline_value=NUMBER,
+    daily={
+        "type": "array",
+        "description": "per local day of the period: conversations with a message, customer messages, "
+        "sentiments of the analyses made that day",
+        "items": obj(
+            ("day", "conversations", "messages_in", "sentiment"),
+            day=STR,
+            conversations=INT,
+            messages_in=INT,
+            sentiment={"type": "object", "additionalProperties": INT},
+        ),
+    },
+    attendants={
+        "type": "array",
+        "description": "one row per attendant (an attendant gets only their own)",
+        "items": obj(
+            ("user", "conversations", "first_response_seconds", "resolution_seconds", "suggestions"),
+            user=STR,
+            username=nullable(STR),
+            conversations=INT,
+            first_response_seconds=_COUNTS,
+            first_response_sla_met=nullable(NUMBER),
+            resolution_seconds=obj(("p50", "n"), p50=nullable(NUMBER), n=INT),
+            negative_share=nullable(NUMBER),
+            suggestions={"type": "object", "additionalProperties": INT},
+        ),
+    },
+    sla=obj(
+        ("first_response_minutes", "resolution_hours", "first_response_met", "resolution_met"),
+        first_response_minutes=NUMBER,
+        resolution_hours=NUMBER,
+        first_response_met=nullable(NUMBER),
+        first_response_n=INT,
+        resolution_met=nullable(NUMBER),
+        resolution_n=INT,
+    ),
+    top_contacts={"type": "array", "items": _CONTACT_REF},
+    health=obj(
+        ("as_of", "threshold", "contacts_scored", "contacts"),
+        as_of=ISO_TIME,
+        threshold=INT,
+        contacts_scored=INT,
+        average=nullable(NUMBER),
+        contacts={
+            "type": "array",
+            "description": "lowest score first",
+            "items": obj(
+                ("contact_id", "score", "reasons"),
+                contact_id=STR,
+                score=_SCORE,
+                previous=nullable(_SCORE),
+                reasons={"type": "array", "items": STR},
+            ),
+        },
+    ),
+    at_risk={
+        "type": "array",
+        "description": "contacts below the health threshold or falling, lowest score first",
+        "items": obj(
+            ("contact_id", "name", "score", "reasons"),
+            contact_id=STR,
+            name=nullable(STR),
+            score=_SCORE,
+            previous=nullable(_SCORE),
+            stage=STR,
+            waiting_seconds=nullable(NUMBER),
+            days_since_last_message=nullable(NUMBER),
+            reasons={"type": "array", "items": obj(("code", "text"), code=STR, text=STR)},
+        ),
+    },
 )
 JOB = obj(
     ("id", "kind", "state"),

@@ -103,6 +103,17 @@ class Settings:
         "IANA time zone whose calendar days `/metrics?from&to` count, and in which captured times without an"
         " offset are read (a VPS install sets America/Sao_Paulo).",
     )
+    sla_first_response_minutes: int = _setting(
+        15,
+        "SLA target: minutes from a customer's first unanswered message to the reply (`/metrics` share met).",
+        restart=False,
+    )
+    sla_resolution_hours: int = _setting(
+        24, "SLA target: hours from a conversation's start to its resolution (`/metrics` share met).", restart=False
+    )
+    health_risk_threshold: int = _setting(
+        40, "A contact whose health score (0-100) is below this is listed as at risk by `/metrics`.", restart=False
+    )
 
     @property
     def data_path(self) -> Path:
@@ -208,6 +219,11 @@ def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = N
     if not (0 < s.port < 65536):
         raise ConfigError(f"port must be 1-65535, got {s.port}")
     s.proxy_networks()
+    for name in ("sla_first_response_minutes", "sla_resolution_hours"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"{name} must be a positive number, got {getattr(s, name)}")
+    if not (0 <= s.health_risk_threshold <= 100):
+        raise ConfigError(f"health_risk_threshold must be 0-100, got {s.health_risk_threshold}")
     if not _valid_timezone(s.timezone):
         raise ConfigError(f"timezone must be an IANA zone name like America/Sao_Paulo, got {s.timezone!r}")
     return s

@@ -13,13 +13,16 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from desktop.errors import InvalidInput
 from desktop.pipeline import OPEN_STAGES, STAGES
 from desktop.store import reports
 from desktop.store.database import Store
+
+if TYPE_CHECKING:
+    from desktop import team_metrics
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +135,23 @@ def first_response_seconds(messages: list[dict[str, Any]], tz: tzinfo = UTC) -> 
     return out
 
 
-def report(store: Store, user: str | None, since: str | None, until: str | None, timezone: str) -> dict:
-    """The whole /metrics answer; meant for the database thread (it reads every message in range)."""
+def report(
+    store: Store,
+    user: str | None,
+    since: str | None,
+    until: str | None,
+    timezone: str,
+    targets: team_metrics.Targets | None = None,
+    now: float | None = None,
+) -> dict:
+    """The whole /metrics answer; meant for the database thread (it reads every message in range).
+    The team fields (daily series, attendants, SLA, top contacts, health) come from team_metrics."""
+    from desktop import team_metrics  # it builds on this module's helpers
+
     win = window(since, until, ZoneInfo(timezone))
     rows = reports.metric_rows(store, user, *win.wall_clock_range())
-    return compute(rows, since, until, user, win)
+    out = compute(rows, since, until, user, win)
+    return out | team_metrics.extend(store, rows, user, win, targets or team_metrics.Targets(), now)
 
 
 def compute(

@@ -184,7 +184,9 @@ async def erase_contact(request: web.Request) -> web.Response:
 @routes.get("/api/v1/metrics")
 @describe(response=schemas.METRICS, query={"from": schemas.DAY, "to": schemas.DAY, "user": schemas.STR})
 async def metrics(request: web.Request) -> web.Response:
-    """Volumes, label mixes, first-response and resolution times, funnel (attendants: their own)."""
+    """Volumes, labels, response times, funnel, daily series, attendants, SLA, health (attendants: own).
+
+    Also the top contacts by value and the at-risk list; the health formula is in desktop/health_score.py."""
     out = await request.app[SERVICE].metrics(principal(request), dict(request.query))
     return web.json_response(out)
 
