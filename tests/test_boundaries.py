@@ -38,6 +38,8 @@ LAYERS: dict[str, list[str]] = {
         "desktop/service.py",
         "desktop/usecases/",
         "desktop/metrics.py",
+        "desktop/team_metrics.py",
+        "desktop/health_score.py",
         "desktop/api_schemas.py",
         "desktop/sessions.py",
         "desktop/team_adapter.py",
