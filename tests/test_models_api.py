@@ -352,3 +352,17 @@ def test_switching_loads_tests_swaps_and_persists(srv, admin, model_file):
     assert insight["state"] == "ready" and insight["model"] == "smol-b"
     r = srv.request("PUT", "/api/v1/models/active", {"id": "smol-b", "n_ctx": 5}, token=admin)
     assert r.status == 400 and r.json()["error"]["field"] == "n_ctx"
+
+
+def test_cli_recommends_the_largest_catalogue_models_that_fit(tmp_path):
+    from llm import catalog, memory
+
+    r = cli(tmp_path / "data", "models", "recommend")
+    assert r.returncode == 0, r.stderr
+    total = memory.machine().mem_total
+    _, entries = catalog.load_catalog()
+    fitting = [e.min_ram_gb for e in entries if e.min_ram_gb and e.min_ram_gb * (1 << 30) <= total]
+    for e in entries:
+        line = next(ln for ln in r.stdout.splitlines() if f" {e.id} " in ln)
+        assert ("fits" in line) == (e.min_ram_gb * (1 << 30) <= total), line
+        assert line.startswith("*") == (e.min_ram_gb == max(fitting)), line
