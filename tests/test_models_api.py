@@ -93,6 +93,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body) - start))
         self.send_header("Connection", "close")
         self.end_headers()
+        if self.path == "/slow.gguf":  # a slow line: long enough to cancel the download midway
+            try:
+                for i in range(start, len(body), 1 << 20):
+                    self.wfile.write(body[i : i + (1 << 20)])
+                    time.sleep(0.3)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away (a cancelled download)
+            return
         if self.path == "/drop.gguf" and not self.server.dropped:
             self.server.dropped = True  # the first time: a third of the file, then the line goes dead
             self.wfile.write(body[: len(body) // 3])
@@ -233,6 +241,28 @@ def test_a_bad_download_is_refused_and_leaves_nothing(srv, admin, files, body, w
     assert _models_dir_files(srv) == before  # no file, no .part
     ids = {m["id"] for m in srv.request("GET", "/api/v1/models", token=admin).json()["items"] if m["present"]}
     assert body["id"] not in ids
+
+
+def test_a_cancelled_download_stops_and_leaves_nothing(srv, admin, files):
+    before = _models_dir_files(srv)
+    r = srv.request("POST", "/api/v1/models/download", {"id": "slow", "url": files.base + "/slow.gguf"}, token=admin)
+    assert r.status == 202, r.body
+    job = r.json()
+    deadline = time.monotonic() + 120
+    while srv.request("GET", f"/api/v1/jobs/{job['id']}", token=admin).json()["done"] < 2 << 20:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert "slow.gguf.part" in _models_dir_files(srv)
+    r = srv.request("DELETE", f"/api/v1/jobs/{job['id']}", token=admin)
+    assert r.json()["state"] == "cancelled"
+    while _models_dir_files(srv) != before:  # the worker stops at its next chunk and removes the .part
+        assert time.monotonic() < deadline, _models_dir_files(srv)
+        time.sleep(0.2)
+    time.sleep(1)
+    assert _models_dir_files(srv) == before
+    assert _wait_job(srv, admin, job)["state"] == "cancelled"
+    served = sum(1 for path, _ in files.requests if path == "/slow.gguf")
+    assert served == 1  # not retried after the cancellation
 
 
 def test_download_bad_input_is_refused_with_its_field(srv, admin):
