@@ -263,7 +263,7 @@ MODEL_IMPORT = obj(
 )
 MODEL_ACTIVE_REQUEST = obj(
     id=MODEL_ID,
-    n_ctx={"type": "integer", "minimum": 128, "maximum": 1 << 20},
+    n_ctx={"type": "integer", "minimum": 128, "maximum": 1 << 24},
     n_threads={"type": "integer", "minimum": 0, "maximum": 1024},
     n_gpu_layers={"type": "integer", "minimum": -1, "maximum": 100_000},
     temperature={"type": "number", "minimum": 0, "maximum": 2},

@@ -19,7 +19,7 @@ import tomllib
 import pytest
 from conftest import ROOT, cli, copy_model, fixture_capture, make_server
 
-from llm import gguf
+from llm import gguf, memory
 from llm.errors import IntegrityError
 
 ATT_PASSWORD = "att-password-1"
@@ -353,8 +353,10 @@ def test_a_corrupt_model_is_refused_and_the_old_one_keeps_serving(srv, admin, mo
     assert (
         r.status == 422 and r.json()["error"]["code"] == "model_corrupt" and "truncated" in r.json()["error"]["message"]
     )
-    r = srv.request("PUT", "/api/v1/models/active", {"id": "SmolLM2-135M-Instruct.Q4_1", "n_ctx": 1 << 20}, token=admin)
-    assert r.status == 422 and r.json()["error"]["code"] == "not_enough_memory", r.body  # 24 GB of KV cache
+    # A context whose KV cache alone is twice the memory available now.
+    n_ctx = min(1 << 24, 2 * memory.machine().mem_available // gguf.read(model_file).kv_bytes_per_token())
+    r = srv.request("PUT", "/api/v1/models/active", {"id": "SmolLM2-135M-Instruct.Q4_1", "n_ctx": n_ctx}, token=admin)
+    assert r.status == 422 and r.json()["error"]["code"] == "not_enough_memory", r.body
 
     after = _analysed(srv, admin, "chat_enus_1to1_lid")
     for insight in (during, after):
@@ -385,7 +387,7 @@ def test_switching_loads_tests_swaps_and_persists(srv, admin, model_file):
 
 
 def test_cli_recommends_the_largest_catalogue_models_that_fit(tmp_path):
-    from llm import catalog, memory
+    from llm import catalog
 
     r = cli(tmp_path / "data", "models", "recommend")
     assert r.returncode == 0, r.stderr

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 PROGRESS_EVERY = 0.5  # seconds between progress writes of a running copy or download
 LOAD_TIMEOUT = 900  # a model load on a busy machine can take minutes
-ENGINE_LIMITS = {"n_ctx": (128, 1 << 20), "n_threads": (0, 1024), "n_gpu_layers": (-1, 100_000)}
+ENGINE_LIMITS = {"n_ctx": (128, 1 << 24), "n_threads": (0, 1024), "n_gpu_layers": (-1, 100_000)}
 
 
 @dataclasses.dataclass
