@@ -290,8 +290,9 @@ def test_import_copies_verifies_and_lists(srv, admin, model_file, tmp_path, sha)
     bad.write_text("not a model")
     r = srv.request("POST", "/api/v1/models/import", {"path": str(bad)}, token=admin)
     assert r.status == 422 and r.json()["error"]["code"] == "not_gguf"
-    r = srv.request("POST", "/api/v1/models/import", {"path": "relative.gguf"}, token=admin)
-    assert r.status == 400 and r.json()["error"]["field"] == "path"
+    for path in ("relative.gguf", "/tmp/nul\u0000.gguf", "/" + "x" * 5000, str(tmp_path / "missing.gguf")):
+        r = srv.request("POST", "/api/v1/models/import", {"path": path}, token=admin)
+        assert r.status == 400 and r.json()["error"]["field"] == "path", (path[:20], r.body)
 
 
 # -- roles -----------------------------------------------------------------------------------

@@ -208,13 +208,17 @@ class Models:
         src = Path(body["path"])
         if not src.is_absolute():
             raise InvalidInput("the path must be absolute", field="path")
-        if not src.is_file():
+        try:
+            is_file = src.is_file()
+        except (OSError, ValueError):  # a NUL byte, a name too long
+            is_file = False
+        if not is_file:
             raise InvalidInput("no such file on the server's machine", field="path")
         try:
             catalog.check_gguf_header(src)
         except IntegrityError as e:
             raise Unprocessable(e.message, code="not_gguf") from None
-        model_id = _model_id(body.get("id", src.stem) if body.get("id") is not None else src.stem)
+        model_id = _model_id(body["id"] if body.get("id") is not None else src.stem)
         e = catalog.entry(model_id, self._catalog)
         dest = self.folder / (e.file if e else f"{model_id}.gguf")
         if src.resolve() == dest.resolve():
