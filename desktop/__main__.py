@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     ms.add_parser("list", parents=[common], help="catalogue and files in the models folder")
     use = ms.add_parser("use", parents=[common], help="make a model the active one")
     use.add_argument("model_id")
+    ms.add_parser("recommend", parents=[common], help="which catalogue models fit this machine's memory")
     test = ms.add_parser("test", parents=[common], help="run a sample analysis and print tokens/s")
     test.add_argument("model_id", nargs="?")
 

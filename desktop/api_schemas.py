@@ -320,3 +320,71 @@ OPENAPI = obj(("openapi", "paths"), openapi=STR, paths={"type": "object"})
 # -- query parameters ---------------------------------------------------------------------------------
 LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
 DAY: Schema = {"type": "string", "description": "a calendar day, YYYY-MM-DD (inclusive)", "example": "2026-03-10"}
+
+# -- models (admin) -----------------------------------------------------------------------------
+MODEL_ID: Schema = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"}
+MODEL_DOWNLOAD = obj(
+    ("id",),
+    id={**MODEL_ID, "description": "a catalogue id, or the id to give the file at `url`"},
+    url={"type": "string", "description": "https:// (http:// only to this machine); omit for a catalogue model"},
+)
+MODEL_IMPORT = obj(
+    ("path",),
+    path={"type": "string", "description": "absolute path of a GGUF file on the server's machine"},
+    id=MODEL_ID,
+)
+MODEL_ACTIVE_REQUEST = obj(
+    id=MODEL_ID,
+    n_ctx={"type": "integer", "minimum": 128, "maximum": 1 << 24},
+    n_threads={"type": "integer", "minimum": 0, "maximum": 1024},
+    n_gpu_layers={"type": "integer", "minimum": -1, "maximum": 100_000},
+    temperature={"type": "number", "minimum": 0, "maximum": 2},
+    closed=True,
+)
+MODEL_TEST_REQUEST = obj(id=MODEL_ID)
+ACTIVE_MODEL = obj(
+    ("id", "state", "n_ctx", "n_threads", "n_gpu_layers", "temperature"),
+    id=nullable(STR),
+    state={"enum": ["ready", "loading", "unavailable"]},
+    n_ctx=INT,
+    n_threads=INT,
+    n_gpu_layers={"type": "integer"},
+    temperature=NUMBER,
+)
+GGUF_METADATA = obj(
+    ("architecture", "parameters", "quantization", "context_length", "chat_template"),
+    architecture=nullable(STR),
+    parameters=INT,
+    quantization=nullable(STR),
+    context_length=nullable(INT),
+    chat_template={"type": "boolean"},
+    gguf_version=INT,
+    tensors=INT,
+    name=nullable(STR),
+)
+MEMORY_FIT = obj(("fits", "needed"), fits={"type": "boolean"}, needed=INT, available=nullable(INT))
+MODEL_ITEM = obj(
+    ("id", "file", "present", "catalogue", "active"),
+    id=STR,
+    name=STR,
+    file=STR,
+    present={"type": "boolean"},
+    catalogue={"type": "boolean"},
+    active={"type": "boolean"},
+    size=nullable(INT),
+    sha256=nullable({**STR, "description": "computed by this server (once, then remembered)"}),
+    expected_sha256=nullable({**STR, "description": "pinned by the catalogue"}),
+    metadata=nullable(GGUF_METADATA),
+    error=nullable(STR),
+    memory=nullable(MEMORY_FIT),
+    licence=STR,
+    url=nullable(STR),
+    min_ram_gb=nullable(NUMBER),
+    recommended=nullable({"type": "boolean"}),
+)
+MODEL_LIST = obj(
+    ("active", "machine", "items"),
+    active=ACTIVE_MODEL,
+    machine=obj(mem_total=nullable(INT), mem_available=nullable(INT)),
+    items={"type": "array", "items": MODEL_ITEM},
+)

@@ -85,7 +85,7 @@ def open_store(settings: Settings, *, create: bool = True, out=sys.stderr, upgra
 
 def engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(
-        model_path=catalog.model_path(settings.models_path, settings.model),
+        model_path=catalog.model_path(settings.models_path, settings.model, settings.catalog_path),
         model_id=settings.model,
         n_ctx=settings.n_ctx,
         n_threads=settings.n_threads,
@@ -104,7 +104,9 @@ def start_model(settings: Settings, model_id: str | None = None):
 
     model_id = model_id or settings.model
     es = replace(
-        engine_settings(settings), model_path=catalog.model_path(settings.models_path, model_id), model_id=model_id
+        engine_settings(settings),
+        model_path=catalog.model_path(settings.models_path, model_id, settings.catalog_path),
+        model_id=model_id,
     )
     engine = Engine(es)
     engine.start()

@@ -80,6 +80,9 @@ class Settings:
     allowed_origins: str = _setting("", "Extra allowed Origins, comma-separated, compared as whole strings.")
     extension_ids: str = _setting(DEFAULT_EXTENSION_ID, "Chromium extension ids allowed as Origin, comma-separated.")
     model: str = _setting("SmolLM2-135M-Instruct.Q4_1", "Id of the active model (a GGUF in the models folder).")
+    catalog: str = _setting(
+        "", "Model catalogue JSON file (format of models/catalog.json); empty: the built-in catalogue."
+    )
     n_ctx: int = _setting(2048, "Model context size in tokens.")
     n_threads: int = _setting(0, "CPU threads for inference; 0 means all cores.")
     n_gpu_layers: int = _setting(0, "Layers offloaded to a GPU (0 = CPU only).")
@@ -122,6 +125,10 @@ class Settings:
     @property
     def models_path(self) -> Path:
         return self.data_path / "models"
+
+    @property
+    def catalog_path(self) -> Path | None:
+        return Path(self.catalog).expanduser() if self.catalog else None
 
     def origins(self) -> set[str]:
         own = {f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}", f"http://[::1]:{self.port}"}

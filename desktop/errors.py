@@ -70,3 +70,10 @@ class BodyTooLarge(ConversaError):
 class UnsupportedMediaType(ConversaError):
     status = 415
     code = "unsupported_media_type"
+
+
+class Unprocessable(ConversaError):
+    """Well-formed but refused on its merits (a model file that cannot be used: `code` says why)."""
+
+    status = 422
+    code = "unprocessable"

@@ -21,6 +21,7 @@ from desktop.usecases.ingest import Ingest
 from desktop.usecases.jobs import Jobs
 from desktop.usecases.learning import Learning
 from desktop.usecases.metrics import Metrics
+from desktop.usecases.models import Models
 from desktop.usecases.quick_replies import QuickReplies
 from desktop.usecases.runtime import Runtime
 from llm.engine import Engine
@@ -39,6 +40,7 @@ class Service:
         self.contacts = Contacts(self.rt, self.analyses, self.learning)
         self.replies = QuickReplies(self.rt)
         self._metrics = Metrics(self.rt)
+        self.models = Models(self.rt, self.jobs)
 
     # -- plumbing ------------------------------------------------------------------------
     @property

