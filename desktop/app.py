@@ -122,7 +122,7 @@ def build_service(settings: Settings, *, with_model: bool = True) -> Service:
     engine = Engine(engine_settings(settings)) if with_model else None
     if engine:
         engine.start()
-    return Service(settings, store, engine)
+    return Service(settings, store, engine, engine_factory=Engine)
 
 
 def serve_lock(settings: Settings) -> DataDirLock:

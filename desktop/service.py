@@ -30,8 +30,14 @@ T = TypeVar("T")
 
 
 class Service:
-    def __init__(self, settings: Settings, store: Store, engine: Engine | None):
-        self.rt = Runtime(settings, store, engine)
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        engine: Engine | None,
+        engine_factory: Callable[..., Engine] | None = None,
+    ):
+        self.rt = Runtime(settings, store, engine, engine_factory)
         self.jobs = Jobs(self.rt)
         self.learning = Learning(self.rt, self.jobs)
         self.analyses = Analyses(self.rt, lambda: self.learning.adapters)

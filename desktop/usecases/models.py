@@ -57,6 +57,11 @@ class Models:
         self._busy: set[str] = set()  # files being downloaded or imported
         self._switch = asyncio.Lock()
 
+    def _new_engine(self, settings: EngineSettings) -> Engine:
+        if self.rt.engine_factory is None:
+            raise Unavailable("this server was started without a model runtime")
+        return self.rt.engine_factory(settings)
+
     # -- where things are ----------------------------------------------------------------
     @property
     def folder(self) -> Path:
@@ -374,7 +379,7 @@ class Models:
                 code="not_enough_memory",
             )
         old = self.rt.engine
-        candidate = Engine(
+        candidate = self._new_engine(
             EngineSettings(
                 model_path=path,
                 model_id=new.model,
@@ -437,7 +442,7 @@ class Models:
             if model_id == s.model and self.rt.engine is not None:
                 engine = self.rt.engine
             else:
-                own = engine = Engine(
+                own = engine = self._new_engine(
                     EngineSettings(self._path(model_id), model_id, s.n_ctx, s.n_threads, s.n_gpu_layers, 0, 4)
                 )
                 own.start()

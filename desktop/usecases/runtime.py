@@ -21,10 +21,18 @@ T = TypeVar("T")
 
 
 class Runtime:
-    def __init__(self, settings: Settings, store: Store, engine: Engine | None):
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        engine: Engine | None,
+        engine_factory: Callable[..., Engine] | None = None,
+    ):
         self.settings = settings
         self.store = store
         self.engine = engine
+        # Given by the composition root: loading another model (a switch, a test) needs one.
+        self.engine_factory = engine_factory
         self.broker = Broker()
         self._writer = Writer(store)
         self._loop: asyncio.AbstractEventLoop | None = None
