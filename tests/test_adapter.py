@@ -281,7 +281,7 @@ def test_team_training_checks_against_the_built_in_labels(tmp_path):
         corrections.add_imported(store, rows)
         trained, _secs = team_adapter.retrain(store)
         sel = trained["sentiment"].selection
-        assert {"c", "copies", "weight", "score", "base"} <= sel.keys(), sel
+        assert {"c", "weight", "score", "base"} <= sel.keys(), sel
         saved = adapter_mod.Adapter.from_bytes(corrections.load_adapters(store)["sentiment"])
         assert saved.weight == trained["sentiment"].weight
     finally:

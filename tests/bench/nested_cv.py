@@ -6,7 +6,7 @@ The question: does training the team adapter on the Olist pool plus part of a de
 macro-F1 on dev rows it never saw, against out of the box? Outer folds (stratified, ``--outer``
 K, ``--repeats`` shuffles) score; each method trains on the pool + the other dev folds only.
 The guarded method (the product's ``llm.adapter.train`` with ``base``) chooses its settings
-(C, part-neutral copies, weight against the out of the box) on inner folds of that training
+(C, weight against the out of the box) on inner folds of that training
 set only, so nothing is ever fitted on the rows that score it. Fixed-setting rows are
 diagnostics (each a candidate cause of the reviewer's drop), not choices.
 
@@ -37,11 +37,19 @@ from llm import adapter as adapter_mod  # noqa: E402
 from llm import seed_adapter  # noqa: E402
 from llm.label_features import text_features  # noqa: E402
 
-EVAL = os.path.join(os.path.dirname(os.path.dirname(ROOT)), "shared", "eval")
+# ../shared/eval from a checkout (../../shared/eval from a worktree under wt/), or $CONVERSA_EVAL
+EVAL = os.environ.get("CONVERSA_EVAL") or next(
+    (
+        p
+        for p in (os.path.join(ROOT, "..", "shared", "eval"), os.path.join(ROOT, "..", "..", "shared", "eval"))
+        if os.path.isdir(p)
+    ),
+    os.path.join(ROOT, "..", "shared", "eval"),
+)
 
 
 def load_csv(name):
-    with open(os.path.join(os.environ.get("CONVERSA_EVAL", EVAL), name), newline="", encoding="utf-8") as f:
+    with open(os.path.join(EVAL, name), newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -145,7 +153,7 @@ METHODS = [
     ("  same, team weight 0.5 (built-in keeps half)", "pool+dev", fixed(weight=0.5)),
     ("  same, trained on the pool only", "pool", fixed()),
     ("  same, trained on the dev folds only", "dev", fixed()),
-    ("guarded: C, copies, weight chosen on inner folds", "pool+dev", guarded),
+    ("guarded: C and weight chosen on inner folds", "pool+dev", guarded),
     ("  same, trained on the pool only", "pool", guarded),
 ]
 
@@ -227,7 +235,7 @@ def run(task, seed, methods, args):
         print("guarded choices (inner folds):")
         for c in guarded.choices:
             print(
-                f"  C {c.get('c')} copies {c.get('copies')} weight {c.get('weight')}"
+                f"  C {c.get('c')} weight {c.get('weight')}"
                 f"  inner macro-F1 {c.get('score')} vs out of the box {c.get('base')}"
             )
 
