@@ -154,8 +154,11 @@ METHODS = [
     ("  same, trained on the pool only", "pool", fixed()),
     ("  same, trained on the dev folds only", "dev", fixed()),
     ("guarded: C and weight chosen on inner folds", "pool+dev", guarded),
-    ("  same, trained on the pool only", "pool", guarded),
+    ("  guarded, trained on the pool only", "pool", guarded),
 ]
+
+
+assert len({name for name, _, _ in METHODS}) == len(METHODS), "method names key the results"
 
 
 def main():
