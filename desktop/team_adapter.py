@@ -19,11 +19,19 @@ def current_features(ex: corrections.StoredExample) -> dict:
     return text_features(ex.text, ex.lang, ex.features.get("model")) if ex.text is not None else ex.features
 
 
-def train_all(stored: dict[str, list[corrections.StoredExample]]) -> dict[str, Any]:
-    """One adapter per task that has usable examples; a rating also teaches its part-neutral copy."""
-    from llm.adapter import example_targets, train
+def train_all(stored: dict[str, list[corrections.StoredExample]], seed: Any = None) -> dict[str, Any]:
+    """One adapter per task that has usable examples; a rating also teaches its part-neutral copy.
+
+    Each adapter is checked against the out-of-the-box labels by cross-validation on these
+    examples (``llm.adapter.train`` with ``base``) and weighted, or left unused, accordingly.
+    ``seed``: the built-in adapters to compare with (those of the loaded model; by default the
+    text-only ones, the same for pt-BR, where the adapters do not use the model pass).
+    """
+    from llm import seed_adapter
+    from llm.adapter import base_probabilities, example_targets, train
     from llm.tasks import INTENTS, SENTIMENTS
 
+    seed = seed if seed is not None else seed_adapter.for_model(None)
     trained = {}
     for task, rows in stored.items():
         allowed = SENTIMENTS if task == "sentiment" else INTENTS
@@ -34,7 +42,7 @@ def train_all(stored: dict[str, list[corrections.StoredExample]]) -> dict[str, A
             feats = current_features(ex)
             examples += [(feats, label, weight) for label, weight in example_targets(ex.label, ex.stars)]
         if examples:
-            trained[task] = train(examples, task)
+            trained[task] = train(examples, task, base=lambda f, t=task: base_probabilities(f, t, seed))
     return trained
 
 

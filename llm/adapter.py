@@ -14,9 +14,17 @@ the model. Inputs, side by side in one sparse row:
 Fitted with L-BFGS on the cross-entropy with balanced class weights (the score that matters is
 macro-F1) and an L2 penalty (``C``). An example may carry a weight: a star rating becomes its
 label plus a part-neutral copy (``rating_targets``). ``predict_labels`` blends the adapter with the
-out-of-the-box method: labels the adapter never saw keep their base probability, and the
-adapter's weight grows with its number of examples (``n / (n + PRIOR_EXAMPLES)``).
-Serialised as an ``.npz`` (no pickle).
+out-of-the-box method (log-linear, weight ``mix_weight()``); labels the adapter never saw keep
+their base probability.
+
+A team adapter is guarded (``train(..., base=...)``, ``choose``): its ``C`` and its weight
+against the out of the box are chosen by 5-fold
+cross-validation on the team's own examples, scored by macro-F1 as if every label were equally
+frequent; the weight stays 0 (the adapter is not used) unless the blend beats the out of the
+box there. Before this, its weight was ``n / (n + PRIOR_EXAMPLES)``, 0.99 for a 1,700-review
+import, so it replaced the out of the box whether or not it was better (nested cross-validation
+in ``tests/bench/nested_cv.py``). The built-in seed adapters and teams with too few examples to
+cross-validate keep that prior weight. Serialised as an ``.npz`` (no pickle).
 """
 
 from __future__ import annotations
@@ -24,16 +32,24 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 
 from .label_features import FEATURE_VERSION
 from .lexicon_match import INTENTS, LEXICON_FEATURE_NAMES, SENTIMENTS
 
 PRIOR_EXAMPLES = 20
-FORMAT = 2
-C = 0.4  # inverse L2 strength; strong regularisation wins with ~1,500 short reviews
+FORMAT = 3  # 3: a mixing weight chosen by inner cross-validation
+C = 0.4  # inverse L2 strength without a choice (too few examples to cross-validate)
+# Candidates for a team adapter, chosen on its own examples (ties: the first). 0.1 was never
+# chosen in nested cross-validation (tests/bench/nested_cv.py) and costs a third of the time.
+C_GRID = (0.4, 1.6)
+WEIGHT_GRID = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # adapter vs out of the box; 0 = not used
+INNER_FOLDS = 5
+MIN_CHECKED = 20  # fewer texts than this cannot be cross-validated: prior weight
 SEED_C = 0.25  # the built-in adapter's ~100 examples per language (out-of-the-box scores use it)
 # 2- and 4-star reviews sit between the classes: counted also as neutral with this weight, they
-# teach the adapter where "neutral" begins (pt-BR 10-fold: 0.719 -> 0.740 at C 0.25, 0.747 at 0.4).
+# teach the adapter where "neutral" begins (pt-BR nested CV, tests/bench/nested_cv.py: 0.709
+# without them, 0.748 with them).
 BETWEEN_WEIGHT = 0.3
 MIN_DF = 3  # with at least MIN_DF_FROM examples; fewer keep every n-gram
 MIN_DF_FROM = 100
@@ -61,8 +77,12 @@ def _model_block(feats: dict, task: str):
 
 
 class Adapter:
-    def __init__(self, task, labels, keep, idf, lex_mu, lex_sd, model_mu, model_sd, W, b, n_examples):
+    def __init__(self, task, labels, keep, idf, lex_mu, lex_sd, model_mu, model_sd, W, b, n_examples, weight=None):
         self.task, self.labels = task, list(labels)
+        # Weight of this adapter against the out-of-the-box probabilities in ``blend``: chosen by
+        # inner cross-validation for a team adapter (0 = not used), None = the prior n / (n + 20).
+        self.weight = weight
+        self.selection: dict = {}  # how ``weight`` and ``C`` were chosen (inner-CV macro-F1s)
         self.keep, self.idf = keep, idf  # sorted hashed n-gram ids -> columns, their idf
         self.lex_mu, self.lex_sd = lex_mu, lex_sd
         self.model_mu, self.model_sd = model_mu, model_sd  # empty when trained without the model
@@ -108,12 +128,17 @@ class Adapter:
         p /= p.sum()
         return dict(zip(self.labels, p.tolist(), strict=True))
 
+    def mix_weight(self) -> float:
+        return self.weight if self.weight is not None else self.n_examples / (self.n_examples + PRIOR_EXAMPLES)
+
     def blend(self, base: dict[str, float], feats: dict) -> dict[str, float]:
         """Combine with the out-of-the-box probabilities ``base`` (all labels of the task)."""
         ad = self.predict_proba(feats)
         unseen = sum(p for l, p in base.items() if l not in ad)
         ext = {l: (ad[l] * (1 - unseen) if l in ad else base[l]) for l in base}
-        w = self.n_examples / (self.n_examples + PRIOR_EXAMPLES)
+        w = self.mix_weight()
+        if w <= 0:
+            return dict(base)
         logp = {l: w * math.log(ext[l] + 1e-9) + (1 - w) * math.log(base[l] + 1e-9) for l in base}
         top = max(logp.values())
         e = {l: math.exp(v - top) for l, v in logp.items()}
@@ -124,7 +149,14 @@ class Adapter:
     def to_bytes(self) -> bytes:
         import numpy as np
 
-        meta = {"format": FORMAT, "task": self.task, "labels": self.labels, "n_examples": self.n_examples}
+        meta = {
+            "format": FORMAT,
+            "task": self.task,
+            "labels": self.labels,
+            "n_examples": self.n_examples,
+            "weight": self.weight,
+            "selection": self.selection,
+        }
         buf = io.BytesIO()
         np.savez_compressed(
             buf,
@@ -149,7 +181,7 @@ class Adapter:
             meta = json.loads(bytes(z["meta"]).decode())
             if meta.get("format") != FORMAT:
                 raise ValueError("unsupported adapter format")
-            return cls(
+            adapter = cls(
                 meta["task"],
                 meta["labels"],
                 z["keep"].astype(np.int64),
@@ -161,7 +193,10 @@ class Adapter:
                 z["W"].astype(np.float64),
                 z["b"],
                 meta["n_examples"],
+                meta.get("weight"),
             )
+            adapter.selection = meta.get("selection") or {}
+            return adapter
 
 
 def needs_refresh(feats: dict) -> bool:
@@ -185,11 +220,33 @@ def example_targets(label: str, stars: int | None = None) -> list[tuple[str, flo
     return [(label, 1.0)]
 
 
-def train(examples, task: str, c: float = C) -> Adapter:
+def train(examples, task: str, c: float | None = None, base: BaseFn | None = None) -> Adapter:
     """Fit on ``[(features, label), ...]`` or ``(features, label, weight)`` triples; ``task`` is
-    "sentiment" or "intent"; ``c`` the inverse L2 strength."""
-    import numpy as np
+    "sentiment" or "intent".
 
+    With ``base`` (the out-of-the-box probabilities of a feature dict, ``base_probabilities``)
+    the team's adapter is guarded: ``C`` (unless ``c`` is given) and the adapter's weight
+    against the out of the box are chosen by cross-validation on these examples only; the
+    weight is 0 (the adapter is not used) unless blending beats the out of the box there.
+    Without ``base`` (the built-in seed adapters): ``c`` or ``C``, and the prior weight
+    ``n / (n + PRIOR_EXAMPLES)``.
+    """
+    examples = _usable(examples, task)
+    if base is None:
+        return _train_one(examples, task, C if c is None else c)
+    choice = choose(examples, task, base, (c,) if c is not None else C_GRID)
+    if choice is None:  # too few examples to check: the prior weight, as before
+        return _train_one(examples, task, C if c is None else c)
+    adapter = _train_one(examples, task, choice["c"])
+    adapter.weight = choice["weight"]
+    adapter.selection = choice
+    return adapter
+
+
+BaseFn = Callable[[dict], dict]
+
+
+def _usable(examples, task: str) -> list[tuple[dict, str, float]]:
     allowed = _labels_of(task)
     examples = [(e[0], e[1], float(e[2]) if len(e) > 2 else 1.0) for e in examples]
     examples = [e for e in examples if e[1] in allowed and e[2] > 0]
@@ -197,6 +254,131 @@ def train(examples, task: str, c: float = C) -> Adapter:
         raise ValueError("no usable examples")
     if any(needs_refresh(f) for f, _, _ in examples):
         raise ValueError("features from an older version: refresh them first")
+    return examples
+
+
+def _texts(examples) -> dict[int, tuple[dict, str]]:
+    """One entry per distinct text (its feature dict): the label of its heaviest target."""
+    out: dict[int, tuple[dict, str, float]] = {}  # id of the feature dict -> (dict, label, weight)
+    for f, label, w in examples:
+        if id(f) not in out or w > out[id(f)][2]:
+            out[id(f)] = (f, label, w)
+    return {k: (f, label) for k, (f, label, _w) in out.items()}
+
+
+def _without_copies(examples):
+    main = {k: label for k, (_f, label) in _texts(examples).items()}
+    return [e for e in examples if main[id(e[0])] == e[1]]
+
+
+def _folds(texts: dict[int, tuple[dict, str]], k: int) -> list[set[int]]:
+    """``k`` folds of text ids, stratified by label, the same for the same examples."""
+    import random
+
+    by_label: dict[str, list[int]] = {}
+    for key, (_f, label) in texts.items():
+        by_label.setdefault(label, []).append(key)
+    folds: list[set[int]] = [set() for _ in range(k)]
+    i = 0
+    for label in sorted(by_label):
+        keys = sorted(by_label[label], key=lambda key: texts[key][0]["hash"])  # by content, not by id
+        random.Random(label).shuffle(keys)
+        for key in keys:
+            folds[i % k].add(key)
+            i += 1
+    return folds
+
+
+def macro_f1(gold: list[str], pred: list[str], balanced: bool = False) -> float:
+    """Macro-F1 over the labels present in ``gold``; ``balanced`` weighs every text by one over
+    the size of its gold class, i.e. scores as if each label were equally frequent."""
+    labels = sorted(set(gold))
+    size = {lab: sum(g == lab for g in gold) for lab in labels}
+    tp = dict.fromkeys(labels, 0.0)
+    fp = dict.fromkeys(labels, 0.0)
+    fn = dict.fromkeys(labels, 0.0)
+    for g, p in zip(gold, pred, strict=True):
+        w = 1 / size[g] if balanced else 1.0
+        if g == p:
+            tp[g] += w
+        else:
+            fn[g] += w
+            if p in fp:
+                fp[p] += w
+    scores = [2 * tp[lab] / (2 * tp[lab] + fp[lab] + fn[lab]) if tp[lab] else 0.0 for lab in labels]
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def _blend_labels(ad_probs: list[dict], bases: list[dict], w: float) -> list[str]:
+    out = []
+    for ad, base in zip(ad_probs, bases, strict=True):
+        unseen = sum(p for l, p in base.items() if l not in ad)
+        logp = {
+            l: w * math.log((ad[l] * (1 - unseen) if l in ad else base[l]) + 1e-9) + (1 - w) * math.log(base[l] + 1e-9)
+            for l in base
+        }
+        out.append(max(logp, key=logp.get))
+    return out
+
+
+def choose(examples, task: str, base: BaseFn, c_grid=None) -> dict | None:
+    """Settings of a team adapter by ``INNER_FOLDS``-fold cross-validation on its own examples:
+    every fold is scored by an adapter that did not see it, blended with the out of the box at
+    each weight of ``WEIGHT_GRID``. Returns the best ``{"c", "weight", "score", "base"}`` (the
+    adapter must beat the out of the box to be used; among equal blends, the larger weight), or None
+    when there are too few examples to cross-validate (fewer than ``MIN_CHECKED`` texts, or a
+    label with fewer texts than folds)."""
+    examples = _usable(examples, task)
+    texts = _texts(examples)
+    counts: dict[str, int] = {}
+    for _f, label in texts.values():
+        counts[label] = counts.get(label, 0) + 1
+    if len(texts) < MIN_CHECKED or len(counts) < 2 or min(counts.values()) < INNER_FOLDS:
+        return None
+    folds = _folds(texts, INNER_FOLDS)
+    order = [key for fold in folds for key in sorted(fold)]
+    gold = [texts[key][1] for key in order]
+    bases = [base(texts[key][0]) for key in order]
+    # Scored as if every label were equally frequent: the label mix of imported data (a review
+    # pool is mostly 5-star) says nothing about the mix of the conversations to come.
+    base_score = macro_f1(gold, [max(b, key=b.get) for b in bases], balanced=True)
+    best = {"c": None, "weight": 0.0, "score": base_score, "base": base_score}
+    for c in c_grid or C_GRID:
+        probs: dict[int, dict] = {}
+        for fold in folds:
+            ad = _train_one([e for e in examples if id(e[0]) not in fold], task, c)
+            for key in fold:
+                probs[key] = ad.predict_proba(texts[key][0])
+        ad_probs = [probs[key] for key in order]
+        for w in WEIGHT_GRID[1:]:
+            score = macro_f1(gold, _blend_labels(ad_probs, bases, w), balanced=True)
+            # A tie with the out of the box keeps it; a tie between weights trusts the team more.
+            if score > best["score"] + 1e-9 or (best["weight"] and score > best["score"] - 1e-9 and w > best["weight"]):
+                best = {"c": c, "weight": w, "score": score, "base": base_score}
+    if best["c"] is None:  # the out of the box wins: keep a fitted adapter, with weight 0
+        best["c"] = C
+    best["score"], best["base"] = round(best["score"], 4), round(best["base"], 4)
+    return best
+
+
+def base_probabilities(feats: dict, task: str, seed=None) -> dict[str, float]:
+    """The out-of-the-box probabilities of ``task`` for a feature dict, as ``predict_from_features``
+    computes them before the team's adapter: lexicon rules, the zero-shot scores when the
+    features hold a model pass, and the built-in ``seed`` adapters (by language)."""
+    from .labels import _adapter_for, base_intent, base_sentiment
+
+    sent = base_sentiment(feats)
+    probs = sent if task == "sentiment" else base_intent(feats, sent)
+    if seed is not None and feats.get("lang", "pt") in seed:
+        seed = seed[feats.get("lang", "pt")]
+    ad = _adapter_for(seed, task)
+    return ad.blend(probs, feats) if ad is not None else probs
+
+
+def _train_one(examples, task: str, c: float, balanced: bool = True) -> Adapter:
+    import numpy as np
+
+    allowed = _labels_of(task)
     feats = [f for f, _, _ in examples]
     labels = [l for l in allowed if any(lab == l for _, lab, _ in examples)]
     y = np.array([labels.index(l) for _, l, _ in examples])
@@ -227,7 +409,7 @@ def train(examples, task: str, c: float = C) -> Adapter:
     )
     X = adapter._matrix(feats)
     mass = np.bincount(y, weights=weights, minlength=k)
-    sw = weights * (weights.sum() / (k * mass))[y]  # balanced class weights
+    sw = weights * (weights.sum() / (k * mass))[y] if balanced else weights  # balanced class weights
     if k == 1:
         adapter.W, adapter.b = np.zeros((X.shape[1], 1)), np.zeros(1)
     else:

@@ -177,3 +177,112 @@ def test_examples_newer_than_the_adapters_ask_for_a_retrain(tmp_path):
         assert corrections.load_adapters(store) == {}
     finally:
         store.close()
+
+
+# -- the guard: a team adapter is weighted by how it does on its own held-out examples ---------
+def _oracle(examples):
+    """Out-of-the-box probabilities that already know every example's label."""
+    truth = {id(f): label for f, label, *_ in examples}
+
+    def base(f):
+        label = truth.get(id(f), "neutral")
+        return {s: (0.8 if s == label else 0.1) for s in adapter_mod.SENTIMENTS}
+
+    return base
+
+
+def test_a_team_adapter_that_cannot_beat_the_out_of_the_box_is_not_used():
+    examples = _examples()
+    ad = adapter_mod.train(examples, "sentiment", base=_oracle(examples))
+    assert ad.weight == 0 and ad.selection["base"] == 1.0  # nothing beats a perfect base
+    probe = examples[0][0]
+    base = _oracle(examples)(probe)
+    assert ad.blend(base, probe) == base
+    # ...whereas the prior weight alone (no check) lets 60 examples outweigh the base.
+    unchecked = adapter_mod.train(examples, "sentiment")
+    assert unchecked.weight is None and unchecked.mix_weight() == 60 / 80
+
+
+def test_a_team_adapter_that_beats_the_out_of_the_box_is_used_and_keeps_its_choice():
+    examples = _examples()
+    always_neutral = lambda f: {"negative": 0.3, "neutral": 0.4, "positive": 0.3}  # noqa: E731
+    ad = adapter_mod.train(examples, "sentiment", base=always_neutral)
+    sel = ad.selection
+    assert ad.weight > 0 and sel["score"] > sel["base"] and sel["c"] in adapter_mod.C_GRID, sel
+    probe = text_features("produto horrível, não recebi", "pt")
+    blended = ad.blend(always_neutral(probe), probe)
+    assert max(blended, key=blended.get) == "negative", blended
+    again = adapter_mod.Adapter.from_bytes(ad.to_bytes())
+    assert again.weight == ad.weight and again.selection == sel
+
+
+def test_too_few_examples_to_check_keep_the_prior_weight():
+    few = _examples(1)  # 12 texts, 4 a label: fewer than the inner folds need
+    assert adapter_mod.choose(few, "sentiment", _oracle(few)) is None
+    ad = adapter_mod.train(few, "sentiment", base=_oracle(few))
+    assert ad.weight is None and ad.mix_weight() == 12 / 32
+
+
+def test_the_check_scores_as_if_every_label_were_equally_frequent():
+    gold = ["positive"] * 8 + ["neutral"] * 2
+    pred = ["positive"] * 6 + ["neutral"] * 2 + ["neutral", "positive"]
+    assert adapter_mod.macro_f1(gold, pred) == pytest.approx((2 * 6 / (12 + 2 + 1) + 2 / (2 + 2 + 1)) / 2)
+    # Balanced: each positive text weighs 1/8, each neutral 1/2.
+    tp_p, fn_p, fp_p = 6 / 8, 2 / 8, 1 / 2
+    tp_n, fn_n, fp_n = 1 / 2, 1 / 2, 2 / 8
+    want = (2 * tp_p / (2 * tp_p + fn_p + fp_p) + 2 * tp_n / (2 * tp_n + fn_n + fp_n)) / 2
+    assert adapter_mod.macro_f1(gold, pred, balanced=True) == pytest.approx(want)
+
+
+def test_the_check_keeps_a_rating_and_its_neutral_copy_in_the_same_fold():
+    examples = []
+    for f, label in _examples(3):
+        stars = {"positive": 4, "negative": 2, "neutral": 3}[label]
+        examples += [(f, lab, w) for lab, w in adapter_mod.example_targets(label, stars)]
+    texts = adapter_mod._texts(examples)
+    assert len(texts) == 36 and {lab for _f, lab in texts.values()} == set(adapter_mod.SENTIMENTS)
+    folds = adapter_mod._folds(texts, adapter_mod.INNER_FOLDS)
+    assert sorted(k for fold in folds for k in fold) == sorted(texts)  # each text in exactly one fold
+    assert len(adapter_mod._without_copies(examples)) == 36
+    assert adapter_mod._folds(texts, 5) == folds  # the same examples, the same folds
+
+
+def test_base_probabilities_are_what_the_label_path_blends_the_team_adapter_into():
+    from llm import seed_adapter
+
+    seed = seed_adapter.for_model(None)
+    ad = adapter_mod.train(_examples(), "sentiment")
+    for weight in (0.0, 0.6, 1.0):
+        ad.weight = weight
+        for text in ["veio certinho mas demorou um pouco", "péssimo, não recebi", "adorei"]:
+            f = text_features(text, "pt")
+            base = adapter_mod.base_probabilities(f, "sentiment", seed)
+            want = ad.blend(base, f)
+            got = predict_from_features(f, {"sentiment": ad}, seed)["sentiment"]["label"]
+            assert got == max(want, key=want.get)
+            if weight == 0:
+                assert got == max(base, key=base.get)
+    f = text_features("quero cancelar meu pedido", "pt")
+    intent = adapter_mod.base_probabilities(f, "intent", seed)
+    assert max(intent, key=intent.get) == predict_from_features(f, None, seed)["intent"]["label"]
+
+
+def test_team_training_checks_against_the_built_in_labels(tmp_path):
+    from desktop import team_adapter
+
+    store, _ = Store.open(tmp_path, "")
+    try:
+        rows = []
+        for i in range(5):
+            for texts, label in ((HAPPY, "positive"), (NEUTRAL, "neutral"), (ANGRY, "negative")):
+                for t in texts:
+                    text = f"{t} {'!' * i}"
+                    rows.append(("sentiment", label, None, text, "pt", text_features(text, "pt")))
+        corrections.add_imported(store, rows)
+        trained, _secs = team_adapter.retrain(store)
+        sel = trained["sentiment"].selection
+        assert {"c", "weight", "score", "base"} <= sel.keys(), sel
+        saved = adapter_mod.Adapter.from_bytes(corrections.load_adapters(store)["sentiment"])
+        assert saved.weight == trained["sentiment"].weight
+    finally:
+        store.close()

@@ -115,7 +115,10 @@ def test_eval_train_reads_star_ratings(data_dir, tmp_path):
     assert evaluation.parse_stars("6") is None
     r = cli(data_dir, "eval", "sentiment", str(EVAL / "sentiment_ptbr_slice.csv"), "--train", str(train), "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["trained_on"] == 8
+    res = json.loads(r.stdout)
+    assert res["trained_on"] == 8
+    # 8 reviews are too few to check against the out of the box: the prior weight n / (n + 20)
+    assert res["adapter"] == {"weight": round(8 / 28, 3), "selection": {}}
 
 
 def test_labels_import_teaches_the_team_adapter_and_can_be_forgotten(data_dir, tmp_path):
@@ -144,3 +147,22 @@ def test_labels_import_teaches_the_team_adapter_and_can_be_forgotten(data_dir, t
     assert r.returncode == 1 and "no Conversa data" in r.stderr and not (tmp_path / "typo").exists()
     r = cli(data_dir, "labels", "import", "intent", str(tmp_path / "reviews.csv"))
     assert r.returncode == 1 and "mapped_label" in r.stderr
+
+
+def test_eval_train_checks_the_team_adapter_against_the_out_of_the_box(tmp_path):
+    """Enough reviews to cross-validate: `--train` chooses the adapter's weight as the server does."""
+    texts = {
+        5: ["adorei chegou rapido", "perfeito recomendo", "produto otimo", "amei tudo", "excelente compra"],
+        3: ["ok nada demais", "razoavel pelo preco", "mais ou menos", "normal", "nem bom nem ruim"],
+        1: ["nunca chegou", "horrivel", "veio quebrado", "pessimo nao recomendo", "nao recebi nada"],
+    }
+    rows = [(f"{t} {'!' * i}", s) for i in range(3) for s, ts in texts.items() for t in ts]
+    train = tmp_path / "reviews.csv"
+    train.write_text("id,text,stars\n" + "".join(f"{i},{t},{s}\n" for i, (t, s) in enumerate(rows)), "utf-8")
+    args = ["eval", "sentiment", str(EVAL / "sentiment_ptbr_slice.csv"), "--train", str(train), "--no-model", "--json"]
+    r = cli(tmp_path / "data", *args)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    sel = res["adapter"]["selection"]
+    assert res["trained_on"] == 45 and {"c", "weight", "score", "base"} <= sel.keys(), res["adapter"]
+    assert res["adapter"]["weight"] == sel["weight"] and (sel["weight"] == 0) == (sel["score"] <= sel["base"])

@@ -39,7 +39,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         adapter = None
         if args.train:
-            from llm.adapter import example_targets, train
+            from llm import seed_adapter
+            from llm.adapter import base_probabilities, example_targets, train
 
             train_rows = [r for path in args.train for r in evaluation.scorable(evaluation.read_rows(path, args.task))]
             show = _progress("features")
@@ -48,7 +49,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 feats = call(lambda llama, t=r["text"]: turn_features(llama, evaluation.as_turns(t)))
                 examples += [(feats, label, weight) for label, weight in example_targets(r["gold"], r["stars"])]
                 show(i + 1, len(train_rows))
-            adapter = {args.task: train(examples, args.task)}
+            # As the server trains: checked against the out of the box on these examples only.
+            seed = call(seed_adapter.for_model) or seed_adapter.for_model(None)
+            adapter = {args.task: train(examples, args.task, base=lambda f: base_probabilities(f, args.task, seed))}
         result, preds = evaluation.evaluate(
             rows,
             args.task,
@@ -60,6 +63,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             engine.stop()
     result["model"] = None if args.no_model else (args.model or settings.model)
     result["trained_on"] = len(train_rows) if args.train else 0
+    if adapter:
+        ad = adapter[args.task]
+        result["adapter"] = {"weight": round(ad.mix_weight(), 3), "selection": ad.selection}
     if args.predictions:
         with open(args.predictions, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)

@@ -4,7 +4,9 @@
 
 Prints macro-F1 per method for pt sentiment, pt intent, en sentiment, en intent (BANKING77 +
 CLINC150), ms per item, and the learning setting (adapter trained on the Olist pool + part
-of the dev file, scored on the held-out part, ``--folds`` K, 5 by default). Model outputs can be cached in a
+of the dev file, scored on the held-out part, ``--folds`` K, 5 by default; the adapter's settings
+are chosen on its training rows as the product does; ``tests/bench/nested_cv.py`` has the nested
+protocol with the spread over folds). Model outputs can be cached in a
 JSONL file (``--cache``) so re-runs only recompute the cheap parts. Not a timed test.
 
 Intent scoring: ``mapped_label`` is gold, a prediction equal to ``alt_label`` counts as
@@ -252,6 +254,9 @@ def learning(src, has_model, limit, seed, folds=5):
     pool_int = [(x, r["mapped_label"]) for x, r in zip(pool_f, pool, strict=False) if r["mapped_label"]]
     results = {}
 
+    def base_of(task):  # as the product trains: checked against the out of the box (llm.adapter.choose)
+        return lambda feats: adapter_mod.base_probabilities(feats, task, seed)
+
     def cv(rows, feats_, task, extra, lang_name, k=folds):
         idx = list(range(len(rows)))
         random.Random(1).shuffle(idx)
@@ -262,7 +267,7 @@ def learning(src, has_model, limit, seed, folds=5):
             key = "label" if task == "sentiment" else "mapped_label"
             train = extra + [(feats_[i], rows[i][key]) for i in idx if i not in test]
             t = time.time()
-            ad = adapter_mod.train(train, task)
+            ad = adapter_mod.train(train, task, base=base_of(task))
             times.append((time.time() - t, len(train)))
             for i in test:
                 p = predict_from_features(feats_[i], {task: ad}, seed)
@@ -275,7 +280,7 @@ def learning(src, has_model, limit, seed, folds=5):
     cv(idev, idev_f, "intent", pool_int, f"pt intent: pool + {folds - 1}/{folds} dev")
     # strictest: pool only, all of dev held out
     for task, rows, ff, extra in (("sentiment", sdev, sdev_f, pool_sent), ("intent", idev, idev_f, pool_int)):
-        ad = adapter_mod.train(extra, task)
+        ad = adapter_mod.train(extra, task, base=base_of(task))
         preds = [predict_from_features(x, {task: ad}, seed)[task]["label"] for x in ff]
         sc = score_sentiment(rows, preds) if task == "sentiment" else score_intent(rows, preds)
         results[f"pt {task}: pool only, all dev held out"] = (sc, [])
@@ -291,9 +296,7 @@ def learning(src, has_model, limit, seed, folds=5):
     print(f"\nLearning from corrections (adapter, {folds}-fold; model features: {has_model})")
     for name, (sc, _times) in results.items():
         print(f"  {name:44s} macro-F1 {sc:.3f}")
-    print(
-        f"  adapter train on {ad.n_examples} examples: {train_s:.1f} s, serialised {len(blob) // 1024} KiB"
-    )
+    print(f"  adapter train on {ad.n_examples} examples: {train_s:.1f} s, serialised {len(blob) // 1024} KiB")
 
 
 def timing(sets, llama, n):
