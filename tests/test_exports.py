@@ -42,7 +42,7 @@ def srv(tmp_path_factory):
                     stored.contact_id,
                     {"notes": HYPERLINK, "value": 12500.5, "tags": ["@cmd", "vip"], "stage": "proposal"},
                 )
-                chats.update_contact(store, stored.contact_id, {"name": "-2+3 Maria; \"Zé\"\nda Silva"})
+                chats.update_contact(store, stored.contact_id, {"name": '-2+3 Maria; "Zé"\nda Silva'})
             if i < 3:
                 row = chats.conversation_row(store, stored.conversation_id)
                 iid = insights.create(store, stored.conversation_id, None, "test-model")
@@ -107,7 +107,7 @@ def test_contacts_csv_matches_the_api_and_neutralises_formulas(srv, admin):
     special = next(r for r in rows if r["notes"].startswith("'"))
     assert special["notes"] == "'" + HYPERLINK  # shown as text by Excel, never run
     assert special["value"] == "12500.5"  # `.` decimals
-    assert special["name"] == "'-2+3 Maria; \"Zé\"\nda Silva"  # one record despite the newline and quotes
+    assert special["name"] == '\'-2+3 Maria; "Zé"\nda Silva'  # one record despite the newline and quotes
     assert special["tags"] == "'@cmd|vip"
 
 

@@ -47,7 +47,7 @@ def seed(data_dir: Path, n_conversations: int, n_contacts: int) -> float:
                         ("lead", "qualified", "proposal", "won", "lost")[c % 5],
                         float(c * 10),
                         store.seal(kid, "contacts", "tags", cid, ["vip"]),
-                        store.seal(kid, "contacts", "notes", cid, "=HYPERLINK(\"http://x\")"),
+                        store.seal(kid, "contacts", "notes", cid, '=HYPERLINK("http://x")'),
                         owner,
                         now,
                         now,
