@@ -317,8 +317,111 @@ QUICK_REPLY = obj(
 QUICK_REPLY_LIST = obj(("items",), items={"type": "array", "items": QUICK_REPLY})
 OPENAPI = obj(("openapi", "paths"), openapi=STR, paths={"type": "object"})
 
+# -- administration (users, devices, jobs, settings, audit, exports) -------------------------------
+ROLE: Schema = {"enum": ["admin", "attendant"]}
+PASSWORD: Schema = {"type": "string", "minLength": 8, "maxLength": 1024}
+USER = obj(
+    ("id", "username", "role", "disabled"),
+    id=STR,
+    username=STR,
+    role=ROLE,
+    disabled={"type": "boolean"},
+    created_at=nullable(ISO_TIME),
+)
+USER_LIST = obj(("items",), items={"type": "array", "items": USER})
+USER_CREATE = obj(
+    ("username", "password"),
+    closed=True,
+    username=SETUP["properties"]["username"],
+    password=PASSWORD,
+    role={**ROLE, "default": "attendant"},
+)
+USER_PATCH = {
+    **obj(closed=True, role=ROLE, password=PASSWORD, disabled={"type": "boolean"}),
+    "minProperties": 1,
+    "description": "a new password or disabled=true signs the user's devices out (except the caller's)",
+}
+USER_CHANGED = {**USER, "properties": {**USER["properties"], "devices_signed_out": INT}}
+DEVICE_ITEM = obj(
+    ("id", "user_id", "name", "paired_at", "active"),
+    id=STR,
+    user_id=STR,
+    username=STR,
+    name=STR,
+    paired_at=ISO_TIME,
+    last_seen=nullable(ISO_TIME),
+    revoked_at=nullable(ISO_TIME),
+    active={"type": "boolean"},
+)
+DEVICE_LIST = obj(("items",), items={"type": "array", "items": DEVICE_ITEM})
+JOB_LIST = obj(("items",), items={"type": "array", "items": JOB})
+_SETTING_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}, "str": {"type": "string"}}
+
+
+def settings_patch(settings: Settings) -> Schema:
+    """Any of the editable settings (data_dir and the passphrase are not); ranges: see GET /settings."""
+    import dataclasses
+
+    props = {
+        f.name: _SETTING_TYPES.get(f.type if isinstance(f.type, str) else f.type.__name__, STR)
+        for f in dataclasses.fields(settings)
+        if f.name not in ("data_dir", "passphrase")
+    }
+    return {**obj(closed=True, **props), "minProperties": 1}
+
+
+SETTING = obj(
+    ("name", "type", "help", "env", "restart", "secret", "editable"),
+    name=STR,
+    type=STR,
+    value={"description": "the running value (null for a secret)"},
+    default={"description": "null for a secret"},
+    saved={"description": "the value in settings.toml, if any (used from the next start)"},
+    help=STR,
+    env=STR,
+    from_env={"type": "boolean"},
+    restart={"type": "boolean"},
+    secret={"type": "boolean"},
+    editable={"type": "boolean"},
+)
+SETTINGS_LIST = obj(("items",), items={"type": "array", "items": SETTING}, file=STR)
+_NAMES: Schema = {"type": "array", "items": STR}
+SETTINGS_CHANGED = obj(
+    ("saved", "applied", "restart_required", "overridden_by_env"),
+    saved=_NAMES,
+    applied={**_NAMES, "description": "in effect now"},
+    restart_required={**_NAMES, "description": "in effect after a restart"},
+    overridden_by_env={**_NAMES, "description": "saved, but a CONVERSA_* variable sets them"},
+)
+AUDIT_ITEM = obj(
+    ("id", "at", "action"),
+    id=INT,
+    at=ISO_TIME,
+    user_id=nullable(STR),
+    username=nullable(STR),
+    device_id=nullable(STR),
+    device_name=nullable(STR),
+    action=STR,
+    target=nullable(STR),
+    detail=nullable(STR),
+)
+AUDIT_PAGE = obj(
+    ("items", "next_cursor"),
+    items={"type": "array", "items": AUDIT_ITEM},
+    next_cursor=nullable({**STR, "description": "pass as ?cursor= for older rows"}),
+)
+CONTACT_EXPORT = obj(
+    ("exported_at", "contact", "conversations"),
+    exported_at=ISO_TIME,
+    contact=CONTACT,
+    conversations={"type": "array", "items": {"type": "object"}},
+)
+CSV: Schema = {"type": "string", "description": "CSV, UTF-8 with BOM, header row first"}
+
 # -- query parameters ---------------------------------------------------------------------------------
 LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+SEP: Schema = {"enum": [",", ";"], "default": ",", "description": "cell separator; `;` for pt-BR Excel"}
+MOMENT: Schema = {"type": "string", "description": "a day YYYY-MM-DD (in the configured time zone) or an ISO 8601 time"}
 DAY: Schema = {"type": "string", "description": "a calendar day, YYYY-MM-DD (inclusive)", "example": "2026-03-10"}
 
 # -- models (admin) -----------------------------------------------------------------------------

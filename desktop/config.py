@@ -249,7 +249,13 @@ def save(data_dir: Path, changes: dict[str, Any]) -> None:
             lines.append(f"{k} = {_toml_str(v)}")
         else:
             lines.append(f"{k} = {v}")
-    path.write_text("\n".join(lines) + "\n", "utf-8")
+    # Atomically: a crash mid-write must not leave a half file that stops the next start.
+    tmp = path.with_name(f".{SETTINGS_FILE}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def _toml_str(v: str) -> str:

@@ -7,7 +7,7 @@ server's loop never blocks on SQLite; model work runs on the engine's thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from desktop.auth import Principal
@@ -15,8 +15,10 @@ from desktop.config import Settings
 from desktop.events import Broker
 from desktop.store.database import Store
 from desktop.usecases.analysis import Analyses
+from desktop.usecases.audit import AuditLog
 from desktop.usecases.contacts import Contacts
 from desktop.usecases.conversations import Conversations
+from desktop.usecases.export import Exports
 from desktop.usecases.ingest import Ingest
 from desktop.usecases.jobs import Jobs
 from desktop.usecases.learning import Learning
@@ -24,6 +26,8 @@ from desktop.usecases.metrics import Metrics
 from desktop.usecases.models import Models
 from desktop.usecases.quick_replies import QuickReplies
 from desktop.usecases.runtime import Runtime
+from desktop.usecases.settings_admin import SettingsAdmin
+from desktop.usecases.users import Users
 from llm.engine import Engine
 
 T = TypeVar("T")
@@ -47,6 +51,10 @@ class Service:
         self.replies = QuickReplies(self.rt)
         self._metrics = Metrics(self.rt)
         self.models = Models(self.rt, self.jobs)
+        self.users = Users(self.rt)
+        self.settings_admin = SettingsAdmin(self.rt)
+        self.audit = AuditLog(self.rt)
+        self.exports = Exports(self.rt)
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -82,6 +90,10 @@ class Service:
 
     def shutdown(self) -> None:
         self.rt.close()
+
+    def on_access_change(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """`listener` is awaited after a device is revoked or a user changed (role, disabled, removed)."""
+        self.rt.on_access_change(listener)
 
     def model_status(self) -> dict[str, Any]:
         return self.rt.model_status()
@@ -157,3 +169,43 @@ class Service:
 
     async def cancel_job(self, principal: Principal, job_id: str) -> dict[str, Any]:
         return await self.jobs.cancel(principal, job_id)
+
+    async def jobs_list(self, principal: Principal, limit: int) -> dict[str, Any]:
+        return await self.jobs.recent(principal, limit)
+
+    # -- users and devices (admins) ------------------------------------------------------
+    async def list_users(self, principal: Principal) -> dict[str, Any]:
+        return await self.users.all(principal)
+
+    async def create_user(self, principal: Principal, body: Any) -> dict[str, Any]:
+        return await self.users.create(principal, body)
+
+    async def patch_user(self, principal: Principal, user_id: str, body: Any) -> dict[str, Any]:
+        return await self.users.patch(principal, user_id, body)
+
+    async def delete_user(self, principal: Principal, user_id: str) -> None:
+        await self.users.delete(principal, user_id)
+
+    async def list_devices(self, principal: Principal, user_id: str | None) -> dict[str, Any]:
+        return await self.users.devices(principal, user_id)
+
+    async def revoke_device(self, principal: Principal, device_id: str) -> None:
+        await self.users.revoke_device(principal, device_id)
+
+    # -- settings and audit (admins) -----------------------------------------------------
+    async def get_settings(self, principal: Principal) -> dict[str, Any]:
+        return await self.settings_admin.get(principal)
+
+    async def patch_settings(self, principal: Principal, body: Any) -> dict[str, Any]:
+        return await self.settings_admin.patch(principal, body)
+
+    async def audit_page(self, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
+        return await self.audit.page(principal, query)
+
+    # -- exports (admins, audited) -------------------------------------------------------
+    async def export_contact(self, principal: Principal, contact_id: str) -> dict[str, Any]:
+        return await self.exports.contact(principal, contact_id)
+
+    async def export_csv(self, principal: Principal, kind: str, query: dict[str, str]) -> AsyncIterator[bytes]:
+        """Checks and audits the request, then gives the CSV in chunks."""
+        return await self.exports.start_csv(principal, kind, query)

@@ -45,9 +45,10 @@ class Sessions:
         self.tokens = TokenIssuer(service.store.keys.jwt_secret, s.access_token_minutes * 60)
         self.refresh_ttl = s.refresh_token_days * 86400
         self.limiter = RateLimiter()
-        self._active: dict[str, float] = {}
+        self._active: dict[str, tuple[float, str]] = {}  # device id -> (valid until, role)
         self._rotations: dict[str, _Rotation] = {}  # by the hash of the refresh token presented
         self.origins: set[str] = set(s.origins())
+        service.on_access_change(self._access_changed)
 
     async def load_origins(self) -> None:
         self.origins |= await self.svc.db(accounts.device_origins)
@@ -170,20 +171,36 @@ class Sessions:
         if not header or not header.startswith("Bearer "):
             raise Unauthorized("missing bearer token", code="missing_token")
         principal = self.tokens.verify(header[7:].strip())
-        if not await self.device_active(principal.device_id):
+        role = await self.device_role(principal.device_id)
+        if role is None:
             raise Unauthorized("this device was signed out", code="device_revoked")
+        if role != principal.role:
+            # An admin changed this user's role: the token's claim is stale; a refresh gets the new one.
+            raise Unauthorized("your role changed; refresh your token", code="role_changed")
         return principal
 
     async def device_active(self, device_id: str) -> bool:
-        """Not revoked and its user not disabled (cached for a moment: every request asks)."""
+        return await self.device_role(device_id) is not None
+
+    async def device_role(self, device_id: str) -> str | None:
+        """The user's role while the device is not revoked and its user not disabled, else None
+        (cached for a moment: every request asks; an admin's change clears the cache)."""
         now = time.monotonic()
-        if self._active.get(device_id, 0) >= now:
-            return True
-        if not await self.svc.db(accounts.device_active, device_id):
+        cached = self._active.get(device_id)
+        if cached and cached[0] >= now:
+            return cached[1]
+        role = await self.svc.db(accounts.device_role, device_id)
+        if role is None:
             self._active.pop(device_id, None)
-            return False
-        self._active[device_id] = now + _DEVICE_CACHE_SECONDS
-        return True
+            return None
+        self._active[device_id] = (now + _DEVICE_CACHE_SECONDS, role)
+        return role
+
+    async def _access_changed(self) -> None:
+        """A device was revoked or a user changed: forget every cached answer, and the origins
+        of devices that are gone."""
+        self._active.clear()
+        self.origins = set(self.svc.settings.origins()) | await self.svc.db(accounts.device_origins)
 
     async def new_pairing_code(self, principal: Principal, body: Any) -> dict[str, Any]:
         """A code that signs a new browser in as `user` (admins only; default: the caller)."""
@@ -197,5 +214,10 @@ class Sessions:
         if not isinstance(user_id, str) or not 0 < len(user_id) <= 64:
             raise validation.InvalidInput("user must be a user id (a string)", field="user")
         code = new_pairing_code()
-        await self.svc.db(accounts.add_pairing_code, user_id, code, PAIRING_TTL)
+
+        def add(store) -> None:
+            accounts.add_pairing_code(store, user_id, code, PAIRING_TTL)
+            accounts.audit(store, principal.user_id, "pairing_code.create", user_id, "", principal.device_id)
+
+        await self.svc.db(add)
         return {"code": code, "expires_in": PAIRING_TTL}

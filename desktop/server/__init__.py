@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from desktop.config import Settings
-from desktop.server import connection, routes_auth, routes_conversations, routes_models
+from desktop.server import connection, routes_admin, routes_auth, routes_conversations, routes_export, routes_models
 from desktop.server.keys import SERVICE, SESSIONS, SETTINGS
 from desktop.server.middlewares import MIDDLEWARES, allowed_hosts
 from desktop.server.openapi import openapi_route
@@ -28,6 +28,8 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app.add_routes(routes_auth.routes)
     app.add_routes(routes_conversations.routes)
     app.add_routes(routes_models.routes)
+    app.add_routes(routes_admin.routes)
+    app.add_routes(routes_export.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
     app.on_shutdown.append(_end_streams)

@@ -198,8 +198,80 @@ def use_pairing_code(store: Store, code: str) -> str | None:
     return row["user_id"]
 
 
-def audit(store: Store, user_id: str | None, action: str, target: str = "", detail: str = "") -> None:
+def audit(
+    store: Store, user_id: str | None, action: str, target: str = "", detail: str = "", device_id: str | None = None
+) -> None:
+    """One audit row: ids and field names only, never message text or personal data."""
     store.conn.execute(
-        "INSERT INTO audit_log(at, user_id, action, target, detail) VALUES (?,?,?,?,?)",
-        (time.time(), user_id, action, target, detail),
+        "INSERT INTO audit_log(at, user_id, action, target, detail, device_id) VALUES (?,?,?,?,?,?)",
+        (time.time(), user_id, action, target, detail, device_id),
     )
+
+
+# -- administration (`/users`, `/devices`) ---------------------------------------------
+def _active_admins(store: Store) -> set[str]:
+    return {r["id"] for r in store.q("SELECT id FROM users WHERE role='admin' AND disabled=0")}
+
+
+def _keep_an_admin(store: Store, user_id: str, *, still_admin: bool) -> None:
+    """Refuse a change that leaves no active admin (nobody could run the business any more)."""
+    if not still_admin and _active_admins(store) == {user_id}:
+        raise Conflict("this is the last active admin: make another admin first", code="last_admin")
+
+
+def change_user(store: Store, user_id: str, changes: dict[str, Any], keep_device: str | None = None) -> dict[str, Any]:
+    """Role, password hash and/or disabled, checked against the last active admin in the same
+    transaction. A new password or disabling signs the user's devices out (except `keep_device`,
+    the caller's own). Returns the user and the ids of the devices signed out."""
+    with store.transaction():
+        current = user(store, user_id)
+        role = changes.get("role", current["role"])
+        disabled = changes.get("disabled", current["disabled"])
+        _keep_an_admin(store, user_id, still_admin=role == "admin" and not disabled)
+        sets = {k: int(v) if k == "disabled" else v for k, v in changes.items() if k in ("role", "pw_hash", "disabled")}
+        if sets:
+            cols = ", ".join(f"{k}=?" for k in sets)
+            store.conn.execute(f"UPDATE users SET {cols} WHERE id=?", (*sets.values(), user_id))
+        signed_out: list[str] = []
+        if "pw_hash" in changes or (disabled and not current["disabled"]):
+            signed_out = _revoke_user_devices(store, user_id, keep_device)
+    return {"user": user(store, user_id), "signed_out": signed_out}
+
+
+def _revoke_user_devices(store: Store, user_id: str, keep_device: str | None = None) -> list[str]:
+    rows = store.q(
+        "SELECT id FROM devices WHERE user_id=? AND revoked_at IS NULL AND id IS NOT ?", (user_id, keep_device)
+    )
+    ids = [r["id"] for r in rows]
+    now = time.time()
+    for did in ids:
+        store.conn.execute("UPDATE devices SET revoked_at=? WHERE id=?", (now, did))
+    return ids
+
+
+def delete_user(store: Store, user_id: str) -> list[str]:
+    """Remove an account: its devices, tokens and codes go; what it owned becomes unowned (admins
+    see it and can hand it to someone else). Audit rows and corrections keep the id. Returns the
+    ids of the devices signed out."""
+    with store.transaction():
+        user(store, user_id)  # RecordNotFound
+        _keep_an_admin(store, user_id, still_admin=False)
+        devs = [r["id"] for r in store.q("SELECT id FROM devices WHERE user_id=?", (user_id,))]
+        marks = ",".join("?" * len(devs))
+        store.conn.execute(f"DELETE FROM refresh_tokens WHERE device_id IN ({marks})", tuple(devs))
+        store.conn.execute("DELETE FROM devices WHERE user_id=?", (user_id,))
+        store.conn.execute("DELETE FROM pairing_codes WHERE user_id=?", (user_id,))
+        store.conn.execute("UPDATE contacts SET owner_id=NULL WHERE owner_id=?", (user_id,))
+        store.conn.execute("UPDATE conversations SET owner_id=NULL WHERE owner_id=?", (user_id,))
+        store.conn.execute("DELETE FROM users WHERE id=?", (user_id,))
+    return devs
+
+
+def device_role(store: Store, device_id: str) -> str | None:
+    """The role of the device's user while the device is active (not revoked, user enabled)."""
+    row = store.q1(
+        "SELECT u.role FROM devices d JOIN users u ON u.id=d.user_id "
+        "WHERE d.id=? AND d.revoked_at IS NULL AND u.disabled=0",
+        (device_id,),
+    )
+    return row["role"] if row else None

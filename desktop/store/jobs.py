@@ -65,3 +65,13 @@ def fail_interrupted(store: Store) -> None:
             " WHERE state IN ('queued','running')",
             (time.time(),),
         )
+
+
+def recent(store: Store, user_id: str | None, limit: int = 50) -> list[dict[str, Any]]:
+    """Newest first; `user_id` limits them to the jobs that user started."""
+    where = " WHERE created_by=?" if user_id else ""
+    sql = "SELECT * FROM jobs" + where + " ORDER BY created_at DESC, rowid DESC LIMIT ?"
+    rows = store.q(sql, (user_id, limit) if user_id else (limit,))
+    for row in rows:
+        row["result"] = json.loads(row["result"]) if row["result"] else None
+    return rows

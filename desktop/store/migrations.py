@@ -201,10 +201,17 @@ def _unverified_conversations(db: sqlite_utils.Database) -> None:
     db["conversations"].create_index(["title_hash", "owner_id"])
 
 
+def _audit_devices(db: sqlite_utils.Database) -> None:
+    # Audit rows say from which device a change came, and are read by time (`GET /audit`).
+    db["audit_log"].add_column("device_id", str)
+    db["audit_log"].create_index(["at"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
     ("0003_adapters", _adapters),
     ("0004_imported_labels", _imported_labels),
     ("0005_unverified_conversations", _unverified_conversations),
+    ("0006_audit_devices", _audit_devices),
 ]

@@ -9,7 +9,8 @@ from desktop import pipeline, validation
 from desktop.auth import Principal
 from desktop.errors import Forbidden, InvalidInput
 from desktop.store import accounts, chats, reports
-from desktop.usecases import access
+from desktop.store.database import Store
+from desktop.usecases import access, audit
 from desktop.usecases.analysis import Analyses
 from desktop.usecases.learning import Learning
 from desktop.usecases.runtime import Runtime
@@ -38,7 +39,13 @@ class Contacts:
             raise Forbidden("only an admin can change the owner", code="role_not_allowed")
         if changes.get("owner_id") and not await self.rt.db(accounts.user_exists, changes["owner_id"]):
             raise InvalidInput("owner names no user", field="owner")
-        return await self.rt.db(chats.update_contact, contact_id, changes)
+
+        def update(store: Store) -> dict[str, Any]:
+            out = chats.update_contact(store, contact_id, changes)
+            audit.entry(store, principal, "contact.update", contact_id, audit.fields_detail(changes))
+            return out
+
+        return await self.rt.db(update)
 
     async def erase(self, principal: Principal, contact_id: str) -> None:
         """Erase a contact and all its data (admins); the team adapters forget its corrections."""
@@ -49,7 +56,7 @@ class Contacts:
         engine = self.rt.engine
         if engine and engine.state == "ready":
             engine.clear_state_cache()  # the model's cached reading of the chat goes too
-        await self.rt.db(accounts.audit, principal.user_id, "contact.erase", contact_id)
+        await self.rt.db(audit.entry, principal, "contact.erase", contact_id)
         log.info("contact erased: %s", removed)
         if removed["label_corrections"]:
             self.learning.retrain()

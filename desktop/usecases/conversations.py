@@ -10,7 +10,7 @@ from desktop.auth import Principal
 from desktop.errors import InvalidInput, NotFound
 from desktop.store import chats, insights, reports
 from desktop.store.database import Store
-from desktop.usecases import access
+from desktop.usecases import access, audit
 from desktop.usecases.analysis import Analyses, insight_out
 from desktop.usecases.runtime import Runtime
 
@@ -45,7 +45,12 @@ class Conversations:
         status = body.get("status") if isinstance(body, dict) else None
         if status not in pipeline.STATUSES:
             raise InvalidInput("status must be one of " + ", ".join(pipeline.STATUSES), field="status")
-        await self.rt.db(chats.set_status, conversation_id, status)
+
+        def change(store: Store) -> None:
+            chats.set_status(store, conversation_id, status)
+            audit.entry(store, principal, "conversation.status", conversation_id, f"status={status}")
+
+        await self.rt.db(change)
         return {"id": conversation_id, "status": status}
 
     async def analyze_now(self, principal: Principal, conversation_id: str) -> dict[str, Any]:

@@ -100,3 +100,8 @@ class Jobs:
             if run:
                 run.cancel()  # the work stops at its next step
         return await self.rt.db(jobs.get, job_id)
+
+    async def recent(self, principal: Principal, limit: int) -> dict[str, Any]:
+        """Newest first: attendants their own jobs, admins everyone's."""
+        owner = None if principal.is_admin else principal.user_id
+        return {"items": await self.rt.db(jobs.recent, owner, max(1, min(limit, 200)))}

@@ -8,7 +8,8 @@ from desktop import validation
 from desktop.auth import Principal
 from desktop.errors import NotFound
 from desktop.store import quick_replies
-from desktop.usecases import access
+from desktop.store.database import Store
+from desktop.usecases import access, audit
 from desktop.usecases.runtime import Runtime
 from llm.tasks import INTENTS
 
@@ -28,13 +29,28 @@ class QuickReplies:
             if current is None:
                 raise NotFound("quick reply not found")
             data = {**{k: current[k] for k in ("shortcut", "text", "intents")}, **data}
-            return await self.rt.db(
-                quick_replies.upsert, data["shortcut"], data["text"], data["intents"], principal.user_id, reply_id
-            )
-        return await self.rt.db(
-            quick_replies.create, data["shortcut"], data["text"], data["intents"], principal.user_id
-        )
+
+            def update(store: Store) -> dict[str, Any]:
+                out = quick_replies.upsert(
+                    store, data["shortcut"], data["text"], data["intents"], principal.user_id, reply_id
+                )
+                audit.entry(store, principal, "quick_reply.update", reply_id)
+                return out
+
+            return await self.rt.db(update)
+
+        def create(store: Store) -> dict[str, Any]:
+            out = quick_replies.create(store, data["shortcut"], data["text"], data["intents"], principal.user_id)
+            audit.entry(store, principal, "quick_reply.create", out["id"])
+            return out
+
+        return await self.rt.db(create)
 
     async def delete(self, principal: Principal, reply_id: str) -> None:
         access.require_admin(principal)
-        await self.rt.db(quick_replies.delete, reply_id)
+
+        def delete(store: Store) -> None:
+            quick_replies.delete(store, reply_id)
+            audit.entry(store, principal, "quick_reply.delete", reply_id)
+
+        await self.rt.db(delete)

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from desktop.config import Settings
@@ -37,6 +37,16 @@ class Runtime:
         self._writer = Writer(store)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future] = set()
+        self._access_listeners: list[Callable[[], Awaitable[None]]] = []
+
+    def on_access_change(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """`listener` is awaited after a device is revoked or a user's role or state changes
+        (the sessions drop what they cached about devices)."""
+        self._access_listeners.append(listener)
+
+    async def access_changed(self) -> None:
+        for listener in self._access_listeners:
+            await listener()
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
