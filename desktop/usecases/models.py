@@ -26,8 +26,8 @@ from typing import Any
 from desktop.auth import Principal
 from desktop.config import save as persist_settings
 from desktop.errors import Conflict, InvalidInput, NotFound, Unavailable, Unprocessable
-from desktop.store import accounts
 from desktop.store import jobs as job_store
+from desktop.usecases import audit
 from desktop.usecases.access import require_admin
 from desktop.usecases.jobs import JobCancelled, Jobs, RunningJob
 from desktop.usecases.runtime import Runtime
@@ -171,7 +171,7 @@ class Models:
         self._claim(dest)
         try:
             run = await self.jobs.start("model-download", principal.user_id, size or 0, f"downloading {model_id}")
-            await self.rt.db(accounts.audit, principal.user_id, "model.download", model_id, url)
+            await self.rt.db(audit.entry, principal, "model.download", model_id, url)
         except BaseException:
             self._busy.discard(dest.name)
             raise
@@ -232,7 +232,7 @@ class Models:
         size = src.stat().st_size
         try:
             run = await self.jobs.start("model-import", principal.user_id, size, f"importing {model_id}")
-            await self.rt.db(accounts.audit, principal.user_id, "model.import", model_id, src.name)
+            await self.rt.db(audit.entry, principal, "model.import", model_id, src.name)
         except BaseException:
             self._busy.discard(dest.name)
             raise
@@ -355,7 +355,7 @@ class Models:
             else:
                 self.rt.settings = new
             persist_settings(new.data_path, changes)
-            await self.rt.db(accounts.audit, principal.user_id, "model.activate", model_id, _detail(changes))
+            await self.rt.db(audit.entry, principal, "model.activate", model_id, _detail(changes))
         return self._active()
 
     async def _load_and_swap(self, new: Any) -> None:
