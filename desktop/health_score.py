@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop.pipeline import LOST
+
 TREND_WINDOW = 3
 FALLING_POINTS = 15
 _SENTIMENT_VALUE = {"positive": 1, "neutral": 0, "negative": -1}
@@ -79,7 +81,7 @@ def score(state: ContactState, stage: str | None, at: float, sla_first_response_
     elif days is not None and days >= 14:
         reasons.append("inactive_14d")
     value = 100 - sum(_PENALTY[r] for r in reasons)
-    if stage == "lost":
+    if stage == LOST:
         reasons.append("stage_lost")
         value = min(value, LOST_CAP)
     return Health(max(0, min(100, value)), tuple(reasons), waiting, days)

@@ -96,10 +96,15 @@ def _stream_request(svc, principal, conv_id):
     from aiohttp import web
     from aiohttp.test_utils import make_mocked_request
 
-    from desktop.server.keys import PRINCIPAL, SERVICE
+    from desktop.server.keys import PRINCIPAL, SERVICE, SESSIONS
+
+    class _Sessions:  # the stream re-checks its device; here it stays signed in
+        async def device_active(self, device_id: str) -> bool:
+            return True
 
     app = web.Application()
     app[SERVICE] = svc
+    app[SESSIONS] = _Sessions()
     req = make_mocked_request(
         "GET", f"/api/v1/conversations/{conv_id}/insights/stream", app=app, match_info={"id": conv_id}
     )

@@ -290,7 +290,7 @@ class Models:
     async def _run_transfer(
         self, run: RunningJob, state: _Transfer, work: Any, part: Path, *, keep_part_on_failure: bool, dest: Path
     ) -> None:
-        task = asyncio.ensure_future(self.rt.off_loop(work))
+        task = self.rt.background(self.rt.off_loop(work))
         try:
             while not task.done():
                 await asyncio.wait({task}, timeout=PROGRESS_EVERY)
