@@ -8,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from llm import tasks
+from llm import prompts, reply_select
 from llm.errors import Cancelled
+from llm.language import detect_language
+from llm.stream_parse import parse_suggestions, partial_suggestions
+from llm.summary import fallback_summary
 
 LabelFn = Callable[..., dict]
 
@@ -79,9 +82,9 @@ def generate_suggestions(
     """Stream the grammar-constrained JSON answer; returns (JSON text so far, generated tokens)."""
     from llama_cpp import LlamaGrammar
 
-    grammar = LlamaGrammar.from_string(tasks.SUGGESTION_GRAMMAR, verbose=False)
-    prefix = llama.tokenize(tasks.SUGGESTION_PREFIX.encode(), add_bos=False, special=False)
-    out: list[str] = [tasks.SUGGESTION_PREFIX]
+    grammar = LlamaGrammar.from_string(prompts.SUGGESTION_GRAMMAR, verbose=False)
+    prefix = llama.tokenize(prompts.SUGGESTION_PREFIX.encode(), add_bos=False, special=False)
+    out: list[str] = [prompts.SUGGESTION_PREFIX]
     n = 0
     stream = llama.create_completion(
         tokens + prefix,
@@ -107,22 +110,13 @@ def generate_suggestions(
     return "".join(out), n
 
 
-def parse_suggestions(raw: str) -> tuple[list[str], str]:
-    try:
-        data = json.loads(raw)
-        return [s for s in data.get("suggestions", []) if isinstance(s, str)], str(data.get("summary") or "")
-    except (json.JSONDecodeError, AttributeError):
-        # Cut off by max_tokens: keep what was complete.
-        return tasks.partial_suggestions(raw)[:-1], ""
-
-
-def customer_and_lang(turns: list[tasks.Turn]) -> tuple[str, str]:
-    customer = tasks.customer_text(turns) or "\n".join(t.text for t in turns[-2:])
-    lang = tasks.detect_language([t.text for t in turns if t.direction == "in"] or [customer])
+def customer_and_lang(turns: list[prompts.Turn]) -> tuple[str, str]:
+    customer = prompts.customer_text(turns) or "\n".join(t.text for t in turns[-2:])
+    lang = detect_language([t.text for t in turns if t.direction == "in"] or [customer])
     return customer, lang
 
 
-def label_turns(llama: Any, turns: list[tasks.Turn], adapter: Any = None, labeler: LabelFn | None = None) -> dict:
+def label_turns(llama: Any, turns: list[prompts.Turn], adapter: Any = None, labeler: LabelFn | None = None) -> dict:
     """Sentiment and intent of the customer's latest messages: the one path the server and
     `conversa eval` both take."""
     customer, lang = customer_and_lang(turns)
@@ -130,7 +124,7 @@ def label_turns(llama: Any, turns: list[tasks.Turn], adapter: Any = None, labele
     return {**labels, "lang": lang, "text": customer}
 
 
-def turn_features(llama: Any, turns: list[tasks.Turn]) -> dict:
+def turn_features(llama: Any, turns: list[prompts.Turn]) -> dict:
     """What the label adapter learns from, for the same text `label_turns` labels."""
     from llm.labels import features
 
@@ -147,7 +141,7 @@ def analyze(
     labeler: LabelFn | None = None,
 ) -> dict[str, Any]:
     t0 = time.monotonic()
-    turns = tasks.turns_from_messages(req.messages)
+    turns = prompts.turns_from_messages(req.messages)
     labels = label_turns(llama, turns, req.adapter, labeler)
     lang = labels["lang"]
     t_labels = time.monotonic()
@@ -156,14 +150,14 @@ def analyze(
     if cancelled():
         raise Cancelled("cancelled by a newer request")
 
-    tokens, stop = format_prompt(llama, tasks.chat_messages(turns, lang))
+    tokens, stop = format_prompt(llama, prompts.chat_messages(turns, lang))
     cached = cached_prefix(llama, tokens)
     sent: list[str] = []
 
     def on_text(raw: str) -> None:
         if not on_partial:
             return
-        parts = tasks.partial_suggestions(raw)
+        parts = partial_suggestions(raw)
         for i, text in enumerate(parts):
             if i >= len(sent):
                 sent.append("")
@@ -183,20 +177,20 @@ def analyze(
     candidates, summary = parse_suggestions(raw)
     intent = labels["intent"]["label"]
     extra = [
-        tasks.fill_variables(q["text"], req.contact_name)
+        reply_select.fill_variables(q["text"], req.contact_name)
         for q in req.quick_replies
         if intent in (q.get("intents") or [])
     ]
-    final = tasks.finalize_with_sources(
+    final = reply_select.finalize_with_sources(
         candidates, lang, intent, turns, req.contact_name, extra, labels["sentiment"]["label"]
     )
     suggestions = [text for text, _ in final]
-    summary = tasks.clean_suggestion(summary) if summary and tasks.detect_language([summary]) == lang else ""
+    summary = reply_select.clean_suggestion(summary) if summary and detect_language([summary]) == lang else ""
     return {
         "lang": lang,
         "sentiment": labels["sentiment"],
         "intent": labels["intent"],
-        "summary": summary or tasks.fallback_summary(turns, lang, labels),
+        "summary": summary or fallback_summary(turns, lang, labels),
         "suggestions": suggestions,
         "suggestion_sources": [source for _, source in final],
         "timings": {

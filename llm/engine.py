@@ -77,7 +77,6 @@ class Engine:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._llama = None
-        self._on_state: list[Callable[[str], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -99,9 +98,6 @@ class Engine:
         if self._thread:
             self._thread.join(timeout)
         self._llama = None
-
-    def on_state(self, cb: Callable[[str], None]) -> None:
-        self._on_state.append(cb)
 
     def wait_ready(self, timeout: float = 120) -> bool:
         deadline = time.monotonic() + timeout
@@ -155,14 +151,6 @@ class Engine:
             return len(self._queue) + (1 if self._running else 0)
 
     # -- the inference thread ----------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
-        self.state = state
-        for cb in self._on_state:
-            try:
-                cb(state)
-            except Exception:  # noqa: BLE001 - a listener must not kill the thread
-                log.exception("state listener failed")
-
     def _load(self) -> None:
         path = self.settings.model_path
         if not path.exists():
@@ -209,9 +197,9 @@ class Engine:
                 self._queue.clear()
             for job in pending:
                 _fail(job.future, e)
-            self._set_state("unavailable")
+            self.state = "unavailable"
             return
-        self._set_state("ready")
+        self.state = "ready"
         while True:
             with self._cv:
                 while not self._queue and not self._stop:

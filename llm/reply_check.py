@@ -5,7 +5,7 @@ made-up words, the prompt read back ("três respostas que o atendente pode envia
 about something else. The hard rules (language, length, no echo, no invented numbers) let
 those through, and one nonsense suggestion is enough for an attendant to stop reading them,
 so a model reply is offered only when it passes all of these checks; otherwise our templates
-fill its place (see ``tasks.finalize_with_sources``):
+fill its place (see ``reply_select.finalize_with_sources``):
 
 - every word is known: our vocabulary below, the conversation, the quick replies and our
   templates (a long reply may have one unknown word in eight: names, product words);
