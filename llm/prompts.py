@@ -8,7 +8,7 @@ conversation, so the model re-uses the evaluated prefix of the previous analysis
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = (
@@ -22,7 +22,7 @@ INTENTS = (
     "other",
 )
 MAX_SUGGESTION_CHARS = 280
-MAX_TRANSCRIPT_MESSAGES = 40
+MAX_TRANSCRIPT_MESSAGES = 40  # turns in the prompt at most; tokens are budgeted too
 MAX_MESSAGE_CHARS = 500
 
 SUGGESTION_SCHEMA = {
@@ -67,9 +67,11 @@ class Turn:
     direction: str  # "in" (customer) or "out" (attendant)
     text: str
     kind: str = "text"
+    key: str = field(default="", compare=False)  # the message id: where a long chat may be cut
 
 
 def turns_from_messages(messages: Iterable[dict]) -> list[Turn]:
+    """Every message as a turn (texts capped); ``context_budget`` decides which reach the prompt."""
     out = []
     for m in messages:
         if m.get("kind") == "system":
@@ -78,8 +80,9 @@ def turns_from_messages(messages: Iterable[dict]) -> list[Turn]:
         if not text:
             text = {"image": "[imagem]", "audio": "[áudio]", "deleted": "[mensagem apagada]"}.get(m.get("kind", ""), "")
         if text:
-            out.append(Turn(m["direction"], text[:MAX_MESSAGE_CHARS], m.get("kind", "text")))
-    return out[-MAX_TRANSCRIPT_MESSAGES:]
+            key = str(m.get("id") or "")
+            out.append(Turn(m["direction"], text[:MAX_MESSAGE_CHARS], m.get("kind", "text"), key))
+    return out
 
 
 def customer_text(turns: list[Turn], last: int = 3) -> str:
@@ -95,10 +98,16 @@ def customer_text(turns: list[Turn], last: int = 3) -> str:
     return "\n".join(reversed(out))
 
 
-def chat_messages(turns: list[Turn], lang: str) -> list[dict[str, str]]:
-    """System instructions + one user turn: transcript (stable) then the task (changes least)."""
+def transcript_line(turn: Turn, lang: str) -> str:
     customer, attendant = SPEAKERS[lang]
-    lines = [f"{customer if t.direction == 'in' else attendant}: {t.text}" for t in turns]
+    return f"{customer if turn.direction == 'in' else attendant}: {turn.text}"
+
+
+def chat_messages(turns: list[Turn], lang: str, note: str = "") -> list[dict[str, str]]:
+    """System instructions + one user turn: transcript (stable) then the task (changes least).
+
+    ``note`` stands for older turns left out (``context_budget``)."""
+    lines = ([note] if note else []) + [transcript_line(t, lang) for t in turns]
     head = "Conversa:" if lang == "pt" else "Conversation:"
     user = head + "\n" + "\n".join(lines) + "\n\n" + TASK[lang]
     return [{"role": "system", "content": INSTRUCTIONS[lang]}, {"role": "user", "content": user}]

@@ -180,3 +180,21 @@ def reads_well(reply: str, lang: str, known: set[str], topic: set[str]) -> bool:
         return False
     content = {w for w in words if len(w) > 3 and w not in _STOP}
     return bool(content & (topic | _ANY_TOPIC))
+
+
+# Words about the task that a summary of the conversation never needs ("atendente" may appear).
+_SUMMARY_TASK_WORDS = _TASK_WORDS - {"atendente", "atendentes", "attendant"}
+
+
+def summary_reads_well(summary: str, lang: str, known: set[str], topic: set[str]) -> bool:
+    """True when a model-written one-line ``summary`` is fit to show: the checks of
+    ``reads_well`` that apply to a sentence about the customer rather than to them (no
+    service word needed). ``topic`` holds the conversation's words."""
+    words = normalise_words(summary)
+    if len(words) < 3 or any(w in _SUMMARY_TASK_WORDS for w in words) or _REFUSAL.search(" ".join(words)):
+        return False
+    unknown = [w for w in words if w not in known and w.strip("'") not in known]
+    if len(unknown) > len(words) // 8:
+        return False
+    content = {w for w in words if len(w) > 3 and w not in _STOP}
+    return bool(content & topic)

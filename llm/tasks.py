@@ -34,7 +34,6 @@ from .reply_select import (
     suggestion_ok,
 )
 from .stream_parse import parse_suggestions, partial_suggestions
-from .summary import fallback_summary
 
 __all__ = [
     "FALLBACKS",
@@ -55,7 +54,6 @@ __all__ = [
     "clean_suggestion",
     "customer_text",
     "detect_language",
-    "fallback_summary",
     "fill_variables",
     "finalize_suggestions",
     "finalize_with_sources",

@@ -190,9 +190,15 @@ def _imported_labels(db: sqlite_utils.Database) -> None:
     db["label_corrections"].add_column("stars", int)
 
 
+def _summary_source(db: sqlite_utils.Database) -> None:
+    # Where the shown summary came from: "model" (passed the summary check) or "extractive".
+    db["insights"].add_column("summary_source", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
     ("0003_adapters", _adapters),
     ("0004_imported_labels", _imported_labels),
+    ("0005_summary_source", _summary_source),
 ]
