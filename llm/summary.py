@@ -52,6 +52,11 @@ _PROMISE = {
         re.I,
     ),
 }
+# A greeting asks nothing ("Oi, tudo bem?"): never quoted as the request.
+_GREETING_WORDS = set(
+    "oi ola ei tudo bem bom boa dia tarde noite e ai como vai voce hi hello hey how are you good morning "
+    "afternoon evening there".split()
+)
 _COUNT = re.compile(r"\(\d+ (?:mensagens? do cliente|customer messages?)\)")  # ours, not a fact
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 
@@ -73,7 +78,8 @@ def _latest(turns: list[Turn], direction: str, pattern: re.Pattern, whole: bool 
         if t.direction != direction or t.kind != "text":
             continue
         for sentence in reversed(_sentences(t.text)):
-            if pattern.search(sentence) and len(sentence.split()) >= 2:
+            words = reply_check.normalise_words(sentence)
+            if pattern.search(sentence) and len(words) >= 2 and not set(words) <= _GREETING_WORDS:
                 message = " ".join(_sentences(t.text))
                 return message if whole and len(message) <= MAX_QUOTE_CHARS else sentence
     return ""

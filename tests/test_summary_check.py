@@ -80,3 +80,8 @@ def test_the_summary_shown_in_the_panel_passes_the_check(shared_server):
     assert summary_ok(insight["summary"], "pt", PT), insight["summary"]
     again = shared_server.request("GET", f"/api/v1/conversations/{cid}/insights", token=token).json()
     assert again["summary"] == insight["summary"] and again["summary_source"] == insight["summary_source"]
+
+
+def test_a_greeting_is_not_quoted_as_the_request():
+    turns = [prompts.Turn("in", "Quero saber o prazo de entrega para Campinas."), prompts.Turn("in", "Oi, tudo bem?")]
+    assert "Cliente pede: “Quero saber o prazo de entrega para Campinas.”" in extractive_summary(turns, "pt")
