@@ -113,11 +113,11 @@ def engine(model_file):
 
 def test_300_long_messages_fit_2048_tokens_and_one_more_reuses_the_cache(engine):
     chat = long_chat(301)
-    first = engine.run(lambda llama, c: analyze(llama, AnalysisRequest(messages=chat[:300]), c), timeout=600)
+    first = engine.run(lambda llama, c: analyze(llama, AnalysisRequest(messages=chat[:300]), c), timeout=1800)
     t = first["timings"]
     assert len(first["suggestions"]) == 3 and first["summary"]
     assert t["dropped_turns"] > 0 and t["prompt_tokens"] + 200 <= 2048, t
-    second = engine.run(lambda llama, c: analyze(llama, AnalysisRequest(messages=chat), c), timeout=600)
+    second = engine.run(lambda llama, c: analyze(llama, AnalysisRequest(messages=chat), c), timeout=1800)
     t = second["timings"]
     assert t["prompt_tokens"] + 200 <= 2048, t
     assert t["cached_tokens"] >= 0.8 * t["prompt_tokens"], t
@@ -134,11 +134,11 @@ def test_server_analyses_a_300_message_capture_and_reuses_the_cache_after_one_mo
         assert r.status == 202 and r.json()["new_messages"] == 300, r.body
         cid = r.json()["conversation_id"]
         path = f"/api/v1/conversations/{cid}/insights/stream"
-        first = server.sse(path, token, until="insight", timeout=600)[-1][1]
+        first = server.sse(path, token, until="insight", timeout=1800)[-1][1]
         assert first["state"] == "ready", first
         r = server.request("POST", "/api/v1/captures", {"chat": chat, "messages": msgs}, token=token)
         assert r.status == 202 and r.json()["new_messages"] == 1, r.body
-        events = server.sse(path, token, until="insight", timeout=600)
+        events = server.sse(path, token, until="insight", timeout=1800)
         insight = events[-1][1]
         assert insight["state"] == "ready" and insight["analyzed_message_id"] != first["analyzed_message_id"], insight
         t = insight["timings"]
