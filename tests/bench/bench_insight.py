@@ -14,6 +14,7 @@ generate the same tokens. Not a pass/fail test.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -51,20 +52,23 @@ NEW = {
 }
 
 
+THREADS = 0  # 0: all cores; `--threads N` on a shared machine (spinning threads wait on each other)
+
+
 def fresh_llama(path: Path):
     """Plain llama-cpp-python, as anyone would set it up: same context, threads and RAM cache."""
     import os
 
     from llama_cpp import Llama, LlamaRAMCache
 
-    n = os.cpu_count() or 1
+    n = THREADS or os.cpu_count() or 1
     llama = Llama(model_path=str(path), n_ctx=2048, n_threads=n, n_threads_batch=n, verbose=False)
     llama.set_cache(LlamaRAMCache(capacity_bytes=256 << 20))
     return llama
 
 
 def our_llama(path: Path):
-    return open_model(EngineSettings(model_path=path, model_id="default", n_ctx=2048))
+    return open_model(EngineSettings(model_path=path, model_id="default", n_ctx=2048, n_threads=THREADS))
 
 
 def ours(llama, messages) -> tuple[float, dict]:
@@ -97,7 +101,7 @@ def raw(llama, messages, max_tokens: int) -> tuple[float, float, int]:
 def first_suggestion_over_http(model: Path) -> tuple[float, float]:
     """Capture 202 → first `suggestion` event, and → `insight`, after one new message."""
     with tempfile.TemporaryDirectory() as tmp:
-        server = make_server(Path(tmp), model)
+        server = make_server(Path(tmp), model, conversa_n_threads=str(THREADS))
         server.start()
         try:
             token = server.login()["access_token"]
@@ -157,6 +161,10 @@ def first_suggestion_over_http(model: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    global THREADS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads for both sides (0: all cores)")
+    THREADS = ap.parse_args().threads
     model = catalog.pull("default", Path.home() / ".local/share/conversa/models")[0]
     msgs = chat30()
     llama = our_llama(model)
