@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from llm import tasks
-from llm.errors import Cancelled
+from llm import context_budget, prompts, reply_select
+from llm.errors import Cancelled, GenerationFailed
+from llm.language import detect_language
+from llm.stream_parse import parse_suggestions, partial_suggestions
+from llm.summary import choose_summary
 
 LabelFn = Callable[..., dict]
 
@@ -30,19 +33,30 @@ def _labeler() -> LabelFn:
     return predict_labels
 
 
+def _formatter(llama: Any) -> Any:
+    """The GGUF's chat template, compiled once per model instance (None: no template)."""
+    fmt = getattr(llama, "_conversa_formatter", False)
+    if fmt is False:
+        template = llama.metadata.get("tokenizer.chat_template") if llama.metadata else None
+        fmt = None
+        if template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            model = llama._model
+            eos_id, bos_id = llama.token_eos(), llama.token_bos()
+            fmt = Jinja2ChatFormatter(
+                template=template,
+                eos_token=model.token_get_text(eos_id) if eos_id != -1 else "",
+                bos_token=model.token_get_text(bos_id) if bos_id != -1 else "",
+            )
+        llama._conversa_formatter = fmt
+    return fmt
+
+
 def format_prompt(llama: Any, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
     """Tokens of the chat prompt, with the GGUF's own template when it has one."""
-    template = llama.metadata.get("tokenizer.chat_template") if llama.metadata else None
-    if template:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        model = llama._model
-        eos_id, bos_id = llama.token_eos(), llama.token_bos()
-        fmt = Jinja2ChatFormatter(
-            template=template,
-            eos_token=model.token_get_text(eos_id) if eos_id != -1 else "",
-            bos_token=model.token_get_text(bos_id) if bos_id != -1 else "",
-        )
+    fmt = _formatter(llama)
+    if fmt is not None:
         res = fmt(messages=messages)
         stop = [res.stop] if isinstance(res.stop, str) else list(res.stop or [])
         tokens = llama.tokenize(res.prompt.encode(), add_bos=not res.added_special, special=True)
@@ -66,6 +80,53 @@ def cached_prefix(llama: Any, tokens: list[int]) -> int:
     return best
 
 
+PROMPT_MARGIN = 8  # tokens: lines tokenised one by one may merge differently in the whole prompt
+MIN_GENERATION_TOKENS = 48
+_RECENT_CUTS = 1024  # cut points remembered per model instance (message ids, no text)
+
+
+def _recent_cuts(llama: Any) -> OrderedDict[str, None]:
+    cuts = getattr(llama, "_conversa_cuts", None)
+    if cuts is None:
+        cuts = OrderedDict()
+        llama._conversa_cuts = cuts
+    return cuts
+
+
+def build_prompt(
+    llama: Any, turns: list[prompts.Turn], lang: str, max_tokens: int
+) -> tuple[list[int], list[str], int, context_budget.Window]:
+    """Prompt tokens that fit ``n_ctx`` with the answer prefix and ``max_tokens`` generated.
+
+    Returns (tokens, stop, max_tokens, window); ``max_tokens`` shrinks only when even the
+    newest turn alone leaves less room (a very small context)."""
+    n_ctx = llama.n_ctx()
+    answer = len(llama.tokenize(prompts.SUGGESTION_PREFIX.encode(), add_bos=False, special=False))
+    empty, _ = format_prompt(llama, prompts.chat_messages([], lang))
+    budget = n_ctx - len(empty) - answer - max_tokens - PROMPT_MARGIN
+
+    def line_tokens(turn: prompts.Turn) -> int:
+        line = prompts.transcript_line(turn, lang) + "\n"
+        return len(llama.tokenize(line.encode(), add_bos=False, special=False))
+
+    cuts = _recent_cuts(llama)
+    window = context_budget.fit(turns, lang, line_tokens, budget, preferred=cuts)
+    while True:
+        tokens, stop = format_prompt(llama, prompts.chat_messages(window.turns, lang, window.note))
+        if len(tokens) + answer + max_tokens <= n_ctx or len(window.turns) <= 1:
+            break
+        window = context_budget.drop_oldest(window, turns, lang)
+    room = n_ctx - len(tokens) - answer
+    if room < MIN_GENERATION_TOKENS:
+        raise GenerationFailed(f"the latest message does not fit the model's context of {n_ctx} tokens")
+    if window.cut_key:
+        cuts[window.cut_key] = None
+        cuts.move_to_end(window.cut_key)
+        while len(cuts) > _RECENT_CUTS:
+            cuts.popitem(last=False)
+    return tokens, stop, min(max_tokens, room), window
+
+
 def generate_suggestions(
     llama: Any,
     tokens: list[int],
@@ -79,9 +140,9 @@ def generate_suggestions(
     """Stream the grammar-constrained JSON answer; returns (JSON text so far, generated tokens)."""
     from llama_cpp import LlamaGrammar
 
-    grammar = LlamaGrammar.from_string(tasks.SUGGESTION_GRAMMAR, verbose=False)
-    prefix = llama.tokenize(tasks.SUGGESTION_PREFIX.encode(), add_bos=False, special=False)
-    out: list[str] = [tasks.SUGGESTION_PREFIX]
+    grammar = LlamaGrammar.from_string(prompts.SUGGESTION_GRAMMAR, verbose=False)
+    prefix = llama.tokenize(prompts.SUGGESTION_PREFIX.encode(), add_bos=False, special=False)
+    out: list[str] = [prompts.SUGGESTION_PREFIX]
     n = 0
     stream = llama.create_completion(
         tokens + prefix,
@@ -107,22 +168,13 @@ def generate_suggestions(
     return "".join(out), n
 
 
-def parse_suggestions(raw: str) -> tuple[list[str], str]:
-    try:
-        data = json.loads(raw)
-        return [s for s in data.get("suggestions", []) if isinstance(s, str)], str(data.get("summary") or "")
-    except (json.JSONDecodeError, AttributeError):
-        # Cut off by max_tokens: keep what was complete.
-        return tasks.partial_suggestions(raw)[:-1], ""
-
-
-def customer_and_lang(turns: list[tasks.Turn]) -> tuple[str, str]:
-    customer = tasks.customer_text(turns) or "\n".join(t.text for t in turns[-2:])
-    lang = tasks.detect_language([t.text for t in turns if t.direction == "in"] or [customer])
+def customer_and_lang(turns: list[prompts.Turn]) -> tuple[str, str]:
+    customer = prompts.customer_text(turns) or "\n".join(t.text for t in turns[-2:])
+    lang = detect_language([t.text for t in turns if t.direction == "in"] or [customer])
     return customer, lang
 
 
-def label_turns(llama: Any, turns: list[tasks.Turn], adapter: Any = None, labeler: LabelFn | None = None) -> dict:
+def label_turns(llama: Any, turns: list[prompts.Turn], adapter: Any = None, labeler: LabelFn | None = None) -> dict:
     """Sentiment and intent of the customer's latest messages: the one path the server and
     `conversa eval` both take."""
     customer, lang = customer_and_lang(turns)
@@ -130,7 +182,7 @@ def label_turns(llama: Any, turns: list[tasks.Turn], adapter: Any = None, labele
     return {**labels, "lang": lang, "text": customer}
 
 
-def turn_features(llama: Any, turns: list[tasks.Turn]) -> dict:
+def turn_features(llama: Any, turns: list[prompts.Turn]) -> dict:
     """What the label adapter learns from, for the same text `label_turns` labels."""
     from llm.labels import features
 
@@ -147,7 +199,7 @@ def analyze(
     labeler: LabelFn | None = None,
 ) -> dict[str, Any]:
     t0 = time.monotonic()
-    turns = tasks.turns_from_messages(req.messages)
+    turns = prompts.turns_from_messages(req.messages)
     labels = label_turns(llama, turns, req.adapter, labeler)
     lang = labels["lang"]
     t_labels = time.monotonic()
@@ -156,14 +208,14 @@ def analyze(
     if cancelled():
         raise Cancelled("cancelled by a newer request")
 
-    tokens, stop = format_prompt(llama, tasks.chat_messages(turns, lang))
+    tokens, stop, max_tokens, window = build_prompt(llama, turns, lang, req.max_tokens)
     cached = cached_prefix(llama, tokens)
     sent: list[str] = []
 
     def on_text(raw: str) -> None:
         if not on_partial:
             return
-        parts = tasks.partial_suggestions(raw)
+        parts = partial_suggestions(raw)
         for i, text in enumerate(parts):
             if i >= len(sent):
                 sent.append("")
@@ -176,32 +228,34 @@ def analyze(
         tokens,
         stop,
         temperature=req.temperature,
-        max_tokens=req.max_tokens,
+        max_tokens=max_tokens,
         cancelled=cancelled,
         on_text=on_text,
     )
     candidates, summary = parse_suggestions(raw)
     intent = labels["intent"]["label"]
     extra = [
-        tasks.fill_variables(q["text"], req.contact_name)
+        reply_select.fill_variables(q["text"], req.contact_name)
         for q in req.quick_replies
         if intent in (q.get("intents") or [])
     ]
-    final = tasks.finalize_with_sources(
+    final = reply_select.finalize_with_sources(
         candidates, lang, intent, turns, req.contact_name, extra, labels["sentiment"]["label"]
     )
     suggestions = [text for text, _ in final]
-    summary = tasks.clean_suggestion(summary) if summary and tasks.detect_language([summary]) == lang else ""
+    summary, summary_source = choose_summary(summary, turns, lang)
     return {
         "lang": lang,
         "sentiment": labels["sentiment"],
         "intent": labels["intent"],
-        "summary": summary or tasks.fallback_summary(turns, lang, labels),
+        "summary": summary,
+        "summary_source": summary_source,
         "suggestions": suggestions,
         "suggestion_sources": [source for _, source in final],
         "timings": {
             "labels_ms": round((t_labels - t0) * 1000),
             "prompt_tokens": len(tokens),
+            "dropped_turns": window.dropped,
             "cached_tokens": cached,
             "generated_tokens": generated,
             "total_ms": round((time.monotonic() - t0) * 1000),

@@ -24,6 +24,23 @@ from llm.errors import Cancelled, GenerationFailed, LLMError, ModelLoadFailed, M
 
 log = logging.getLogger(__name__)
 
+LABEL_CTX = 512  # the label pass: fixed prefix + at most 160 message tokens + a question
+
+
+def slim_scores(llama: Any) -> None:
+    """Keep one row of llama-cpp-python's logits array instead of n_batch × n_vocab.
+
+    Without ``logits_all`` the array is only read for logprobs and stopping criteria (we use
+    neither), yet ``save_state`` copies it into every cached state (~100 MB with SmolLM2's
+    49k vocabulary, not counted against the RAM cache's capacity) and ``load_state`` copies
+    it back: most of the time a state switch costs."""
+    import numpy as np
+
+    scores = getattr(llama, "scores", None)
+    if getattr(llama, "_logits_all", True) or not isinstance(scores, np.ndarray) or scores.ndim != 2:
+        return
+    llama.scores = np.zeros((1, scores.shape[1]), dtype=scores.dtype)
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -56,12 +73,54 @@ def _fail(fut: Future, exc: BaseException) -> None:
 
 def _lower_priority() -> None:
     """Let ingestion and the UI win the CPU over generation. On Linux niceness is per thread and
-    llama.cpp's worker threads inherit it from this one; elsewhere this is a no-op."""
+    llama.cpp's worker threads inherit it from this one; elsewhere this is a no-op. Nice 5, not
+    more: at nice 10 a busy server (or machine) left the model about 1 % of a core, and the first
+    start's preparation never finished under sustained load; at 5 the scheduler still gives it
+    about a quarter of a core next to one busy thread."""
     if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
         except OSError:
             pass
+
+
+def open_model(settings: EngineSettings) -> Any:
+    """The generation ``Llama`` as the inference thread uses it, with its label context attached
+    and the RAM cache of per-chat states (benchmarks build theirs here too)."""
+    path = settings.model_path
+    try:
+        from llama_cpp import Llama, LlamaRAMCache
+    except ImportError as e:
+        raise ModelLoadFailed(f"llama-cpp-python is not installed ({e})") from None
+    threads = settings.n_threads or os.cpu_count() or 1
+    try:
+        llama = Llama(
+            model_path=str(path),
+            n_ctx=settings.n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_gpu_layers=settings.n_gpu_layers,
+            verbose=False,
+        )
+        # The label pass gets its own small context on the same (memory-mapped) weights, so
+        # it never evicts the conversation prefix the suggestions re-use, and its own fixed
+        # prefix stays evaluated too (see label_features.model_pass).
+        labels = Llama(
+            model_path=str(path),
+            n_ctx=min(LABEL_CTX, settings.n_ctx),
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_gpu_layers=settings.n_gpu_layers,
+            verbose=False,
+        )
+    except Exception as e:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError alike
+        raise ModelLoadFailed(f"could not load {path.name}: {e}") from None
+    slim_scores(llama)
+    slim_scores(labels)
+    llama._conversa_label_llama = labels
+    if settings.state_cache_bytes > 0:
+        llama.set_cache(LlamaRAMCache(capacity_bytes=settings.state_cache_bytes))
+    return llama
 
 
 class Engine:
@@ -77,7 +136,6 @@ class Engine:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._llama = None
-        self._on_state: list[Callable[[str], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -100,9 +158,6 @@ class Engine:
             self._thread.join(timeout)
         self._llama = None
 
-    def on_state(self, cb: Callable[[str], None]) -> None:
-        self._on_state.append(cb)
-
     def wait_ready(self, timeout: float = 120) -> bool:
         deadline = time.monotonic() + timeout
         while self.state == "loading" and time.monotonic() < deadline:
@@ -122,6 +177,9 @@ class Engine:
             if self.settings.state_cache_bytes > 0:
                 llama.set_cache(LlamaRAMCache(capacity_bytes=self.settings.state_cache_bytes))
             llama.reset()
+            labels = getattr(llama, "_conversa_label_llama", None)
+            if labels is not None:
+                labels.reset()
 
         return self.submit("clear-state-cache", clear)
 
@@ -155,39 +213,15 @@ class Engine:
             return len(self._queue) + (1 if self._running else 0)
 
     # -- the inference thread ----------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
-        self.state = state
-        for cb in self._on_state:
-            try:
-                cb(state)
-            except Exception:  # noqa: BLE001 - a listener must not kill the thread
-                log.exception("state listener failed")
-
     def _load(self) -> None:
         path = self.settings.model_path
         if not path.exists():
             raise ModelMissing(
                 f"model file {path.name} is not in the models folder; run `conversa models pull default`"
             )
-        try:
-            from llama_cpp import Llama, LlamaRAMCache
-        except ImportError as e:
-            raise ModelLoadFailed(f"llama-cpp-python is not installed ({e})") from None
         threads = self.settings.n_threads or os.cpu_count() or 1
         t0 = time.monotonic()
-        try:
-            llama = Llama(
-                model_path=str(path),
-                n_ctx=self.settings.n_ctx,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_gpu_layers=self.settings.n_gpu_layers,
-                verbose=False,
-            )
-        except Exception as e:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError alike
-            raise ModelLoadFailed(f"could not load {path.name}: {e}") from None
-        if self.settings.state_cache_bytes > 0:
-            llama.set_cache(LlamaRAMCache(capacity_bytes=self.settings.state_cache_bytes))
+        llama = open_model(self.settings)
         log.info("model %s loaded in %.2fs (%d threads)", self.settings.model_id, time.monotonic() - t0, threads)
         try:
             from .seed_adapter import prepare
@@ -209,9 +243,9 @@ class Engine:
                 self._queue.clear()
             for job in pending:
                 _fail(job.future, e)
-            self._set_state("unavailable")
+            self.state = "unavailable"
             return
-        self._set_state("ready")
+        self.state = "ready"
         while True:
             with self._cv:
                 while not self._queue and not self._stop:

@@ -127,7 +127,14 @@ class _ModelPass:
         return out
 
 
+def label_instance(llama):
+    """The context the label pass runs on: the engine gives it one of its own (``engine.LABEL_CTX``)
+    so the generation context keeps the conversation it re-uses; else the one given."""
+    return getattr(llama, "_conversa_label_llama", None) or llama
+
+
 def model_pass(llama, text: str) -> dict:
+    llama = label_instance(llama)
     state = getattr(llama, "_conversa_label_pass", None)
     if state is None:
         state = _ModelPass(llama)

@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from . import lexicon_en, lexicon_pt
-from .tasks import INTENTS, SENTIMENTS  # the label sets are defined once, with the prompts
+from .prompts import INTENTS, SENTIMENTS  # the label sets are defined once, with the prompts
 
 __all__ = [
     "INTENTS",

@@ -5,7 +5,7 @@ made-up words, the prompt read back ("três respostas que o atendente pode envia
 about something else. The hard rules (language, length, no echo, no invented numbers) let
 those through, and one nonsense suggestion is enough for an attendant to stop reading them,
 so a model reply is offered only when it passes all of these checks; otherwise our templates
-fill its place (see ``tasks.finalize_with_sources``):
+fill its place (see ``reply_select.finalize_with_sources``):
 
 - every word is known: our vocabulary below, the conversation, the quick replies and our
   templates (a long reply may have one unknown word in eight: names, product words);
@@ -180,3 +180,21 @@ def reads_well(reply: str, lang: str, known: set[str], topic: set[str]) -> bool:
         return False
     content = {w for w in words if len(w) > 3 and w not in _STOP}
     return bool(content & (topic | _ANY_TOPIC))
+
+
+# Words about the task that a summary of the conversation never needs ("atendente" may appear).
+_SUMMARY_TASK_WORDS = _TASK_WORDS - {"atendente", "atendentes", "attendant"}
+
+
+def summary_reads_well(summary: str, lang: str, known: set[str], topic: set[str]) -> bool:
+    """True when a model-written one-line ``summary`` is fit to show: the checks of
+    ``reads_well`` that apply to a sentence about the customer rather than to them (no
+    service word needed). ``topic`` holds the conversation's words."""
+    words = normalise_words(summary)
+    if len(words) < 3 or any(w in _SUMMARY_TASK_WORDS for w in words) or _REFUSAL.search(" ".join(words)):
+        return False
+    unknown = [w for w in words if w not in known and w.strip("'") not in known]
+    if len(unknown) > len(words) // 8:
+        return False
+    content = {w for w in words if len(w) > 3 and w not in _STOP}
+    return bool(content & topic)

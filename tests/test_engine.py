@@ -9,7 +9,8 @@ from concurrent.futures import CancelledError
 import pytest
 from conftest import fixture_capture, make_server
 
-from llm.analysis import AnalysisRequest, analyze
+from llm import prompts
+from llm.analysis import AnalysisRequest, analyze, label_turns
 from llm.engine import Engine, EngineSettings
 from llm.errors import Cancelled, ModelMissing
 
@@ -55,6 +56,26 @@ def test_analysis_reuses_the_prefix_after_one_new_message(engine):
     assert len(first["suggestions"]) == 3 and len(second["suggestions"]) == 3
     # Only the new message and the task suffix need evaluating.
     assert t["cached_tokens"] >= 0.8 * t["prompt_tokens"], t
+
+
+def test_label_pass_keeps_the_conversation_prefix_and_saved_states_stay_small(engine):
+    """The label pass runs on its own context, so the next analysis of the chat continues from
+    the live state (no state restore), and a saved state carries no n_batch × n_vocab logits."""
+    msgs = fixture_capture()["messages"]
+
+    def check(llama, cancelled):
+        from llama_cpp import Llama
+
+        analyze(llama, AnalysisRequest(messages=msgs), cancelled)
+        live = llama._input_ids.tolist()
+        label_turns(llama, prompts.turns_from_messages(msgs[:-3]))  # another text through the label pass
+        kept = Llama.longest_token_prefix(llama._input_ids.tolist(), live)
+        state = llama.save_state()
+        return len(live), kept, state.scores.nbytes, state.llama_state_size
+
+    n, kept, scores_bytes, kv_bytes = engine.run(check, timeout=1800)
+    assert n > 100 and kept == n
+    assert scores_bytes < kv_bytes / 10, (scores_bytes, kv_bytes)
 
 
 def test_missing_model_stores_captures_and_reports_unavailable(tmp_path):

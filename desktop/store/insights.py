@@ -35,6 +35,8 @@ def save(store: Store, insight_id: str, kid: str, result: dict[str, Any]) -> Non
         sets["intent_confidence"] = result["intent"]["confidence"]
     if "summary" in result:
         sets["summary"] = store.seal(kid, "insights", "summary", insight_id, result["summary"])
+    if "summary_source" in result:
+        sets["summary_source"] = result["summary_source"]
     if "suggestions" in result:
         sets["suggestions"] = store.seal(kid, "insights", "suggestions", insight_id, result["suggestions"])
     if "error" in result:
@@ -78,6 +80,7 @@ def public(store: Store, row: dict[str, Any]) -> dict[str, Any]:
         if row["intent_label"]
         else None,
         "summary": summary,
+        "summary_source": row.get("summary_source"),
         "suggestions": suggestions,
         "model": row["model"],
         "analyzed_message_id": row["analyzed_message_id"],

@@ -207,6 +207,11 @@ def _audit_devices(db: sqlite_utils.Database) -> None:
     db["audit_log"].create_index(["at"])
 
 
+def _summary_source(db: sqlite_utils.Database) -> None:
+    # Where the shown summary came from: "model" (passed the summary check) or "extractive".
+    db["insights"].add_column("summary_source", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
@@ -214,4 +219,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0004_imported_labels", _imported_labels),
     ("0005_unverified_conversations", _unverified_conversations),
     ("0006_audit_devices", _audit_devices),
+    ("0007_summary_source", _summary_source),
 ]

@@ -1,8 +1,9 @@
 """Insight latency benchmark on a 30-message chat, with raw llama-cpp-python side by side.
 
 Run: .venv/bin/python tests/bench/bench_insight.py
-Measures in one process, one model load:
-  1. cold: a fresh model state, our full analysis (labels + streamed suggestions);
+Measures in one process:
+  1. cold: a fresh model state, our full analysis (labels + streamed suggestions), on a model
+     instance built as the inference thread builds it (``engine.open_model``);
   2. after one new message: the same chat plus one customer message (prefix re-use);
   3. raw llama-cpp-python: the identical prompt tokens and grammar, no Conversa code around it,
      cold and after one new message, to get our overhead;
@@ -13,6 +14,7 @@ generate the same tokens. Not a pass/fail test.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -23,8 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import FIXTURES, make_server  # noqa: E402
 
-from llm import catalog, tasks  # noqa: E402
-from llm.analysis import AnalysisRequest, analyze, format_prompt  # noqa: E402
+from llm import catalog, prompts  # noqa: E402
+from llm.analysis import AnalysisRequest, analyze, build_prompt  # noqa: E402
+from llm.engine import EngineSettings, open_model  # noqa: E402
+from llm.language import detect_language  # noqa: E402
 
 
 def chat30() -> list[dict]:
@@ -48,15 +52,23 @@ NEW = {
 }
 
 
+THREADS = 0  # 0: all cores; `--threads N` on a shared machine (spinning threads wait on each other)
+
+
 def fresh_llama(path: Path):
+    """Plain llama-cpp-python, as anyone would set it up: same context, threads and RAM cache."""
     import os
 
     from llama_cpp import Llama, LlamaRAMCache
 
-    n = os.cpu_count() or 1
+    n = THREADS or os.cpu_count() or 1
     llama = Llama(model_path=str(path), n_ctx=2048, n_threads=n, n_threads_batch=n, verbose=False)
     llama.set_cache(LlamaRAMCache(capacity_bytes=256 << 20))
     return llama
+
+
+def our_llama(path: Path):
+    return open_model(EngineSettings(model_path=path, model_id="default", n_ctx=2048, n_threads=THREADS))
 
 
 def ours(llama, messages) -> tuple[float, dict]:
@@ -70,11 +82,11 @@ def raw(llama, messages, max_tokens: int) -> tuple[float, float, int]:
     """llama-cpp-python alone: same tokens, same grammar. Returns (seconds, first-token s, tokens)."""
     from llama_cpp import LlamaGrammar
 
-    turns = tasks.turns_from_messages(messages)
-    lang = tasks.detect_language([t.text for t in turns if t.direction == "in"])
-    tokens, stop = format_prompt(llama, tasks.chat_messages(turns, lang))
-    tokens = tokens + llama.tokenize(tasks.SUGGESTION_PREFIX.encode(), add_bos=False, special=False)
-    grammar = LlamaGrammar.from_string(tasks.SUGGESTION_GRAMMAR, verbose=False)
+    turns = prompts.turns_from_messages(messages)
+    lang = detect_language([t.text for t in turns if t.direction == "in"])
+    tokens, stop, max_tokens, _ = build_prompt(llama, turns, lang, max_tokens)
+    tokens = tokens + llama.tokenize(prompts.SUGGESTION_PREFIX.encode(), add_bos=False, special=False)
+    grammar = LlamaGrammar.from_string(prompts.SUGGESTION_GRAMMAR, verbose=False)
     t0 = time.perf_counter()
     first = None
     n = 0
@@ -89,7 +101,7 @@ def raw(llama, messages, max_tokens: int) -> tuple[float, float, int]:
 def first_suggestion_over_http(model: Path) -> tuple[float, float]:
     """Capture 202 → first `suggestion` event, and → `insight`, after one new message."""
     with tempfile.TemporaryDirectory() as tmp:
-        server = make_server(Path(tmp), model)
+        server = make_server(Path(tmp), model, conversa_n_threads=str(THREADS))
         server.start()
         try:
             token = server.login()["access_token"]
@@ -149,9 +161,13 @@ def first_suggestion_over_http(model: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    global THREADS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads for both sides (0: all cores)")
+    THREADS = ap.parse_args().threads
     model = catalog.pull("default", Path.home() / ".local/share/conversa/models")[0]
     msgs = chat30()
-    llama = fresh_llama(model)
+    llama = our_llama(model)
     cold_s, cold = ours(llama, msgs)
     warm_s, warm = ours(llama, msgs + [NEW])
     max_tokens = AnalysisRequest(messages=[]).max_tokens

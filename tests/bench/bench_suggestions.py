@@ -5,7 +5,9 @@ For each conversation the real analysis runs (default model); every final sugges
 against the rules (3 distinct, conversation language, non-empty, ≤ 280 characters, not a copy
 of the customer's text, no number or link absent from the conversation and quick replies).
 It also prints where the replies came from (model, quick reply, our templates), so the rate
-of model replies that survive the rules is visible. Not a pass/fail test.
+of model replies that survive the rules is visible, and where the shown summary came from:
+the model's (it passed the summary check) or built from the conversation (extractive).
+`--show` prints every model-written reply and every shown summary. Not a pass/fail test.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import FIXTURES  # noqa: E402
 
-from llm import catalog, tasks  # noqa: E402
+from llm import catalog, prompts, summary  # noqa: E402
 from llm.analysis import AnalysisRequest, analyze  # noqa: E402
 from llm.engine import Engine, EngineSettings  # noqa: E402
 
@@ -169,7 +171,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", default=str(Path(__file__).resolve().parents[2].parent / "shared" / "eval"))
     ap.add_argument("--model", default="default", help="catalogue id, or a GGUF file in the models folder by id")
-    ap.add_argument("--show", action="store_true", help="print every model-written reply, to read them")
+    ap.add_argument("--show", action="store_true", help="print every model-written reply and shown summary")
     args = ap.parse_args()
     models_dir = Path.home() / ".local/share/conversa/models"
     if catalog.entry(args.model):
@@ -181,16 +183,21 @@ def main() -> None:
     engine.wait_ready(120)
     holds: Counter = Counter()
     sources: Counter = Counter()
+    summaries: Counter = Counter()
     convs = conversations(Path(args.eval_dir))
     n_sugg = quick_expected = 0
     for _name, lang, msgs in convs:
         quick = [q for q in QUICK_REPLIES if q["lang"] == lang]
         req = AnalysisRequest(messages=msgs, contact_name="Ana", quick_replies=quick)
         r = engine.run(lambda llama, c, req=req: analyze(llama, req, c), timeout=600)
-        turns = tasks.turns_from_messages(msgs)
+        turns = prompts.turns_from_messages(msgs)
         customer = [t.text for t in turns if t.direction == "in"]
         allowed = "\n".join([t.text for t in turns] + [q["text"] for q in quick])
         sugg = r["suggestions"]
+        summaries[r["summary_source"]] += 1
+        holds["summary passes the check"] += summary.summary_ok(r["summary"], lang, turns)
+        if args.show:
+            print(f"[{lang}] summary ({r['summary_source']}): {r['summary']}")
         holds["three distinct"] += len(sugg) == 3 and len({s.lower() for s in sugg}) == 3
         holds["detected language right"] += r["lang"] == lang
         matching = [q for q in quick if r["intent"]["label"] in q["intents"]]
@@ -205,19 +212,23 @@ def main() -> None:
                 print(f"[{lang}] {s}")
             holds["non-empty"] += bool(s.strip())
             holds["language"] += language_of(s) in (lang, "?")
-            holds["length ≤ 280"] += len(s) <= tasks.MAX_SUGGESTION_CHARS
+            holds["length ≤ 280"] += len(s) <= prompts.MAX_SUGGESTION_CHARS
             holds["no echo"] += not echoes(s, customer)
             holds["no invented numbers/links"] += not invented(s, allowed)
             holds["no {variable} left"] += "{" not in s
     engine.stop()
     print(f"{len(convs)} conversations, {n_sugg} suggestions")
-    for rule in ("three distinct", "detected language right"):
+    for rule in ("three distinct", "detected language right", "summary passes the check"):
         print(f"  {rule:<38} {holds[rule] / len(convs):7.1%}  (per conversation)")
     rule = "matching quick reply offered, filled"
     print(f"  {rule:<38} {holds[rule] / max(1, quick_expected):7.1%}  ({quick_expected} conversations with a match)")
     for rule in ("non-empty", "language", "length ≤ 280", "no echo", "no invented numbers/links", "no {variable} left"):
         print(f"  {rule:<38} {holds[rule] / max(1, n_sugg):7.1%}  (per suggestion)")
     print("  sources: " + ", ".join(f"{k} {v / max(1, n_sugg):.0%}" for k, v in sources.most_common()))
+    print(
+        "  summaries shown: "
+        + ", ".join(f"{k} {v} ({v / len(convs):.0%})" for k in ("model", "extractive") for v in [summaries[k]])
+    )
 
 
 if __name__ == "__main__":
