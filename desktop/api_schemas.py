@@ -114,6 +114,16 @@ CONTACT_PATCH = obj(
     phone=nullable({"type": "string", "maxLength": 10_000}),
     owner=nullable({**ID, "description": "a user's id (admins only)"}),
 )
+CONTACT_IMPORT = {
+    **obj(
+        closed=True,
+        text={**TEXT, "description": "pasted customers, split by markers (ID do Cliente: 101) or blank lines"},
+        csv={**TEXT, "description": "CSV with a header row; ; or , detected"},
+        dry_run={"type": "boolean", "default": False, "description": "answer the preview, write nothing"},
+        use_model={"type": "boolean", "default": True, "description": "let the model fill what rules miss"},
+    ),
+    "oneOf": [{"required": ["text"]}, {"required": ["csv"]}],
+}
 _QUICK_REPLY_FIELDS: dict[str, Schema] = {
     "shortcut": {"type": "string", "pattern": r"^/?[A-Za-z0-9_-]{1,32}$"},
     "text": {"type": "string", "pattern": r"\S", "maxLength": 2000},
@@ -235,6 +245,25 @@ JOB = obj(
     total=nullable(INT),
     message=nullable(STR),
 )
+_IMPORT_ROW = obj(
+    ("row", "action"),
+    row={**INT, "description": "block or data row, from 1"},
+    action={"enum": ["created", "updated", "unchanged", "rejected"]},
+    contact_id=nullable(STR),
+    fields={"type": "array", "items": STR, "description": "fields set or changed"},
+    reason=STR,
+    warnings={"type": "array", "items": STR},
+    lead={"type": "object", "description": "dry run only: the values read"},
+)
+CONTACT_IMPORT_ANSWER = {
+    **obj(
+        **JOB["properties"],
+        dry_run={"type": "boolean"},
+        counts={"type": "object", "additionalProperties": INT},
+        rows={"type": "array", "items": _IMPORT_ROW},
+    ),
+    "description": "the job (its result: counts and rows without values), or a dry run's preview",
+}
 QUICK_REPLY = obj(
     ("id", "shortcut", "text", "intents"),
     id=STR,

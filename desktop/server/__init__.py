@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from desktop.config import Settings
-from desktop.server import connection, routes_auth, routes_conversations
+from desktop.server import connection, routes_auth, routes_conversations, routes_import
 from desktop.server.keys import SERVICE, SESSIONS, SETTINGS
 from desktop.server.middlewares import MIDDLEWARES, allowed_hosts
 from desktop.server.openapi import openapi_route
@@ -26,6 +26,7 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app[SESSIONS] = Sessions(service)
     app["allowed_hosts"] = allowed_hosts(settings)
     app.add_routes(routes_auth.routes)
+    app.add_routes(routes_import.routes)
     app.add_routes(routes_conversations.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
