@@ -162,7 +162,7 @@ def test_csv_delimiter_and_windows_1252():
     assert [lead.external_id for lead in leads] == ["101", "102", "103", "104", "105"]
     assert (leads[0].name, leads[0].company, leads[0].value) == ("Maria Souza", "Padaria Pão Bom", 12500.0)
     assert leads[4].problem() == "no name and no phone"
-    comma = lead_parse.csv_leads("name,phone,value\nBia,(11) 98765-4321,\"R$ 1.500,00\"\n")
+    comma = lead_parse.csv_leads('name,phone,value\nBia,(11) 98765-4321,"R$ 1.500,00"\n')
     assert (comma[0].name, comma[0].phone, comma[0].value) == ("Bia", "+5511987654321", 1500.0)
 
 
@@ -287,9 +287,7 @@ def test_dry_run_writes_nothing(srv):
     assert preview["counts"] == {"created": 3, "updated": 1, "unchanged": 0, "rejected": 1}
     assert preview["rows"][0]["lead"]["name"] == "Maria Souza"
     assert preview["rows"][2]["fields"] == ["score", "stage", "value"]
-    body, ctype = _multipart(
-        {"file": ("c.csv", (CSV_HEADER + CSV_ROWS).encode("cp1252")), "dry_run": (None, b"true")}
-    )
+    body, ctype = _multipart({"file": ("c.csv", (CSV_HEADER + CSV_ROWS).encode("cp1252")), "dry_run": (None, b"true")})
     r = srv.request("POST", IMPORT, raw=body, content_type=ctype, token=token)
     assert r.status == 200 and r.json()["counts"]["created"] == 3, r.body
     assert _contacts(srv, token) == before
