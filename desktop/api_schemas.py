@@ -236,15 +236,6 @@ METRICS = obj(
     funnel={"type": "array", "items": obj(("stage", "contacts"), stage=STR, contacts=INT, value=NUMBER)},
     pipeline_value=NUMBER,
 )
-JOB = obj(
-    ("id", "kind", "state"),
-    id=STR,
-    kind=STR,
-    state={"enum": ["queued", "running", "done", "failed", "cancelled"]},
-    done=nullable(INT),
-    total=nullable(INT),
-    message=nullable(STR),
-)
 _IMPORT_ROW = obj(
     ("row", "action"),
     row={**INT, "description": "block or data row, from 1"},
@@ -253,17 +244,27 @@ _IMPORT_ROW = obj(
     fields={"type": "array", "items": STR, "description": "fields set or changed"},
     reason=STR,
     warnings={"type": "array", "items": STR},
-    lead={"type": "object", "description": "dry run only: the values read"},
+    lead={"type": "object", "description": "dry run only, while the server keeps it: the values read"},
 )
-CONTACT_IMPORT_ANSWER = {
-    **obj(
-        **JOB["properties"],
-        dry_run={"type": "boolean"},
-        counts={"type": "object", "additionalProperties": INT},
-        rows={"type": "array", "items": _IMPORT_ROW},
-    ),
-    "description": "the job (its result: counts and rows without values), or a dry run's preview",
-}
+CONTACT_IMPORT_RESULT = obj(
+    ("dry_run", "counts", "rows"),
+    dry_run={"type": "boolean"},
+    counts={"type": "object", "additionalProperties": INT},
+    rows={"type": "array", "items": _IMPORT_ROW},
+)
+JOB = obj(
+    ("id", "kind", "state"),
+    id=STR,
+    kind=STR,
+    state={"enum": ["queued", "running", "done", "failed", "cancelled"]},
+    done=nullable(INT),
+    total=nullable(INT),
+    message=nullable(STR),
+    result={
+        "description": "when done, what the job produced; contacts.import: counts and a row per block",
+        "anyOf": [CONTACT_IMPORT_RESULT, {"type": ["object", "null"]}],
+    },
+)
 QUICK_REPLY = obj(
     ("id", "shortcut", "text", "intents"),
     id=STR,

@@ -289,18 +289,23 @@ def parse_block(block: Block) -> Lead:
         phone = find_phone(line)
         value = parse_money(line)
         stage = parse_stage(line) if len(line.split()) <= 3 else None
+        short = len(line.split()) <= 4
         if phone and not lead.phone and len(re.sub(r"[\d\s()+.-]", "", line)) <= 12:
             lead.phone = phone
             rest = _PHONE.sub("", line).strip(" -–—|,:")
             if rest and not lead.name and not re.search(r"\d", rest) and len(rest.split()) <= 6:
                 lead.name = rest[:200]  # "Maria Souza - (11) 98765-4321"
-        elif value is not None and lead.value is None and len(line.split()) <= 4:
+        elif value is not None and lead.value is None and short:
             lead.value = value
         elif stage and lead.stage is None:
             lead.stage = stage
         elif not lead.name and not notes and _looks_like_name(line):
             lead.name = line[:200]
         else:
+            # A sentence keeps its text in the notes; a phone or an R$ amount in it is still read.
+            lead.phone = lead.phone or phone
+            if lead.value is None:
+                lead.value = value
             notes.append(line)
     if notes:
         extra = "\n".join(notes)[:MAX_FIELD_CHARS]
@@ -363,13 +368,15 @@ def stage_mentioned(text: str, stage: str) -> bool:
 
 def fill_from_model(lead: Lead, text: str, answer: dict[str, Any]) -> None:
     """Take from the model's answer only what the rules left empty and the block backs up: a name
-    or company written in it, a stage whose words it holds, an amount written in it."""
+    (a few words, no digits) or company written in it, a stage whose words it holds, an amount
+    written in it."""
     folded = fold(text)
     for key in ("name", "company"):
         value = answer.get(key)
         other = fold(getattr(lead, "name" if key == "company" else "company") or "")
         if getattr(lead, key) is None and isinstance(value, str) and len(value.strip()) >= 2:
-            if fold(value) in folded and fold(value) != other:
+            fits = _looks_like_name(value) if key == "name" else len(value.split()) <= 6
+            if fits and fold(value) in folded and fold(value) != other:
                 setattr(lead, key, value.strip()[:200])
     stage = answer.get("stage")
     if lead.stage is None and stage in STAGES and stage_mentioned(text, stage):

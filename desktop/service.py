@@ -132,12 +132,12 @@ class Service:
     async def erase_contact(self, principal: Principal, contact_id: str) -> None:
         await self.contacts.erase(principal, contact_id)
 
-    async def import_contacts(self, principal: Principal, body: Any) -> tuple[int, dict[str, Any]]:
-        """A JSON body {"text"|"csv", "dry_run", "use_model"}: (HTTP status, job or preview)."""
+    async def import_contacts(self, principal: Principal, body: Any) -> dict[str, Any]:
+        """A JSON body {"text"|"csv", "dry_run", "use_model"}: the import job."""
         form, content, dry_run, use_model = read_body(body)
         return await self.lead_import.start(principal, form, content, dry_run=dry_run, use_model=use_model)
 
-    async def import_contacts_file(self, principal: Principal, raw: bytes, dry_run: bool) -> tuple[int, dict]:
+    async def import_contacts_file(self, principal: Principal, raw: bytes, dry_run: bool) -> dict[str, Any]:
         """An uploaded CSV file: UTF-8, else Windows-1252."""
         from desktop.lead_parse import decode
 
@@ -158,7 +158,7 @@ class Service:
         return await self._metrics.metrics(principal, query)
 
     async def job(self, principal: Principal, job_id: str) -> dict[str, Any]:
-        return await self.jobs.get(principal, job_id)
+        return self.lead_import.with_preview(await self.jobs.get(principal, job_id))
 
     async def cancel_job(self, principal: Principal, job_id: str) -> dict[str, Any]:
         return await self.jobs.cancel(principal, job_id)

@@ -140,6 +140,13 @@ def test_a_block_is_structured_field_by_field():
     assert lead_parse.parse_block(blocks[4]).problem() == "no name and no phone"
 
 
+def test_a_sentence_stays_in_the_notes_and_its_phone_and_amount_are_read():
+    text = "Ricardo ligou do WhatsApp (11) 91234-5678; trabalha na Loja Azul. Orçamento de 3,5 mil."
+    lead = lead_parse.parse_block(Block("7", text))
+    assert (lead.phone, lead.value, lead.notes, lead.name) == ("+5511912345678", 3500.0, text, None)
+    assert lead.missing() == ["name", "company", "stage"]
+
+
 def test_stage_words_in_portuguese_and_english():
     cases = {"Fechado": "won", "perdido": "lost", "em negociação": "proposal", "Interested": "qualified"}
     for text, stage in cases.items():
@@ -281,16 +288,25 @@ def test_dry_run_writes_nothing(srv):
     token = srv.login()["access_token"]
     _import(srv, token, {"text": SEED_103})
     before = _contacts(srv, token)
-    r = srv.request("POST", IMPORT, {"text": FIVE, "dry_run": True}, token=token)
-    assert r.status == 200, r.body
-    preview = r.json()
-    assert preview["counts"] == {"created": 3, "updated": 1, "unchanged": 0, "rejected": 1}
-    assert preview["rows"][0]["lead"]["name"] == "Maria Souza"
-    assert preview["rows"][2]["fields"] == ["score", "stage", "value"]
+    preview = _import(srv, token, {"text": FIVE, "dry_run": True})
+    assert preview["state"] == "done" and preview["result"]["dry_run"] is True
+    assert preview["result"]["counts"] == {"created": 3, "updated": 1, "unchanged": 0, "rejected": 1}
+    rows = preview["result"]["rows"]
+    assert rows[0]["lead"]["name"] == "Maria Souza" and rows[0]["lead"]["value"] == 12500.0
+    assert rows[2]["fields"] == ["score", "stage", "value"] and rows[0]["contact_id"] is None
     body, ctype = _multipart({"file": ("c.csv", (CSV_HEADER + CSV_ROWS).encode("cp1252")), "dry_run": (None, b"true")})
     r = srv.request("POST", IMPORT, raw=body, content_type=ctype, token=token)
-    assert r.status == 200 and r.json()["counts"]["created"] == 3, r.body
+    assert r.status == 202, r.body
+    assert _wait(srv, token, r.json())["result"]["counts"]["created"] == 3
     assert _contacts(srv, token) == before
+    db = sqlite3.connect(srv.data_dir / "conversa.db")
+    try:
+        stored = db.execute("SELECT result FROM jobs WHERE id=?", (preview["id"],)).fetchone()[0]
+        audits = db.execute("SELECT count(*) FROM audit_log WHERE action='contacts.import'").fetchone()[0]
+    finally:
+        db.close()
+    assert "Maria" not in stored  # the values read are shown, never stored
+    assert audits == 1  # the seed import's only
 
 
 def test_attendants_get_403_and_bad_input_is_refused(srv):
@@ -343,3 +359,26 @@ def test_a_cancelled_import_stops_between_blocks(srv):
     after = srv.request("GET", f"/api/v1/jobs/{job['id']}", token=token).json()
     assert len(items) == after["done"] < 4000  # every block written is whole and counted, none after
     assert all(c["name"] == f"Cliente Número {c['external_id']}" for c in items)
+
+
+def test_with_the_real_model_the_rules_values_stand(tmp_path, model_file):
+    """The model fills only what the block backs up; what the rules read is imported whatever it says."""
+    server = make_server(tmp_path, model_file)
+    server.start()
+    try:
+        assert server.request("GET", "/api/v1/health").json()["model"]["state"] == "ready"
+        token = server.login()["access_token"]
+        text = "ID do Cliente: 900\nRicardo ligou do WhatsApp (11) 91234-5678; trabalha na Loja Azul."
+        text += " Orçamento de 3,5 mil."
+        preview = _import(server, token, {"text": text, "dry_run": True})["result"]["rows"][0]
+        job = _import(server, token, {"text": text})
+        assert job["state"] == "done" and job["result"]["counts"]["created"] == 1, job
+        card = _contacts(server, token)["900"]
+        for lead in (preview["lead"], card):
+            assert (lead["phone"], lead["value"]) == ("+5511912345678", 3500.0), lead
+            assert lead["stage"] in (None, "lead"), lead  # no stage word in the block: a guess is not taken
+            for key in ("name", "company"):
+                assert lead[key] is None or lead_parse.fold(lead[key]) in lead_parse.fold(text), lead
+            assert lead["name"] is None or not any(c.isdigit() for c in lead["name"]), lead
+    finally:
+        server.stop()

@@ -17,9 +17,9 @@ routes = web.RouteTableDef()
 
 
 @routes.post("/api/v1/contacts/import")
-@describe(ok=202, body=schemas.CONTACT_IMPORT, response=schemas.CONTACT_IMPORT_ANSWER)
+@describe(ok=202, body=schemas.CONTACT_IMPORT, response=schemas.JOB)
 async def import_contacts(request: web.Request) -> web.Response:
-    """Import leads (admin) as a job: 202 with the job; dry_run answers 200 with the preview.
+    """Import leads (admin) as a job; with dry_run the job only previews (GET /jobs/{id}).
 
     Also takes multipart/form-data with a CSV `file` (UTF-8 or Windows-1252) and `dry_run`.
     """
@@ -28,10 +28,10 @@ async def import_contacts(request: web.Request) -> web.Response:
     svc = request.app[SERVICE]
     if request.content_type == "multipart/form-data":
         raw, dry_run = await _read_upload(request)
-        status, out = await svc.import_contacts_file(p, raw, dry_run)
+        out = await svc.import_contacts_file(p, raw, dry_run)
     else:
-        status, out = await svc.import_contacts(p, await read_json(request))
-    return web.json_response(out, status=status)
+        out = await svc.import_contacts(p, await read_json(request))
+    return web.json_response(out, status=202)
 
 
 async def _read_upload(request: web.Request) -> tuple[bytes, bool]:

@@ -4,15 +4,16 @@ optionally the model, upserted one block per transaction as a cancellable job.
 Each block's upsert and the job's progress are written in one transaction that first checks the
 job is still running, so a cancellation stops before the next block and no block is half-written.
 The job's result and the audit row hold row numbers, actions, changed field names and counts:
-no personal data (both are stored in clear). A dry run answers the preview, values included,
-and writes nothing.
+no personal data (both are stored in clear). A dry run is a job too (the model may take a while)
+that writes no contact: the values it read are kept in memory only, for the last few dry runs,
+and added to its rows when the job is read (`with_preview`); a restart forgets them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import Any
 
 from desktop import lead_parse
@@ -29,6 +30,7 @@ from llm.errors import LLMError
 
 log = logging.getLogger(__name__)
 KIND = "contacts.import"
+PREVIEWS_KEPT = 20
 
 
 def read_body(body: Any) -> tuple[str, str, bool, bool]:
@@ -58,11 +60,12 @@ class LeadImport:
     def __init__(self, rt: Runtime, jobs: Jobs):
         self.rt = rt
         self.jobs = jobs
+        self._previews: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 
     async def start(
         self, principal: Principal, form: str, content: str, *, dry_run: bool, use_model: bool
-    ) -> tuple[int, dict[str, Any]]:
-        """(HTTP status, answer): 202 with the job, or 200 with a dry run's preview."""
+    ) -> dict[str, Any]:
+        """Start the import (or dry run) job; answers the job."""
         access.require_admin(principal)
         items: list[Block | Lead] = []
         if form == "csv":
@@ -71,11 +74,22 @@ class LeadImport:
             items.extend(lead_parse.split_blocks(content))
         if not items:
             raise InvalidInput(f"no customer found in the {form}", code="no_leads", field=form)
+        what = "previewing" if dry_run else "importing"
+        run = await self.jobs.start(KIND, principal.user_id, len(items), f"{what} {len(items)} leads")
         if dry_run:
-            return 200, await self._preview(items, use_model)
-        run = await self.jobs.start(KIND, principal.user_id, len(items), f"importing {len(items)} leads")
-        self.rt.background(self._run(run, principal.user_id, items, use_model))
-        return 202, await self.rt.db(job_store.get, run.id)
+            self._previews[run.id] = []
+            while len(self._previews) > PREVIEWS_KEPT:
+                self._previews.popitem(last=False)
+        self.rt.background(self._run(run, principal.user_id, items, use_model, dry_run))
+        return await self.rt.db(job_store.get, run.id)
+
+    def with_preview(self, job: dict[str, Any]) -> dict[str, Any]:
+        """A dry run's job with the values it read added to its rows (while they are kept)."""
+        values = self._previews.get(job["id"])
+        result = job.get("result")
+        if values and isinstance(result, dict) and len(values) == len(result.get("rows", [])):
+            result["rows"] = [row | {"lead": lead} for row, lead in zip(result["rows"], values, strict=True)]
+        return job
 
     async def _structure(self, item: Block | Lead, use_model: bool, key: str) -> Lead:
         """The rules' lead; the model (when asked for and loaded) fills what they left empty."""
@@ -93,26 +107,18 @@ class LeadImport:
                 log.info("lead block %s: model not used (%s)", key, type(e).__name__)
         return lead_parse.finish(lead)
 
-    async def _preview(self, items: list[Block | Lead], use_model: bool) -> dict[str, Any]:
-        rows = []
-        for i, item in enumerate(items, start=1):
-            lead = await self._structure(item, use_model, f"lead-preview-{i}")
-            row: dict[str, Any] = {"row": i, "lead": lead.fields(), "warnings": lead.warnings}
-            problem = lead.problem()
-            if problem:
-                row |= {"action": "rejected", "reason": problem}
-            else:
-                row |= await self.rt.db(lambda store, f=lead.fields(): lead_import.upsert(store, f, write=False))
-            rows.append(row)
-        return {"dry_run": True, "counts": _counts(rows), "rows": rows}
-
-    async def _run(self, run: RunningJob, user_id: str, items: list[Block | Lead], use_model: bool) -> None:
+    async def _run(
+        self, run: RunningJob, user_id: str, items: list[Block | Lead], use_model: bool, dry_run: bool
+    ) -> None:
         rows: list[dict[str, Any]] = []
+        preview = self._previews.get(run.id) if dry_run else None
         try:
             for i, item in enumerate(items, start=1):
                 run.check()
                 lead = await self._structure(item, use_model, f"lead-{run.id}-{i}")
                 row: dict[str, Any] = {"row": i, "warnings": lead.warnings}
+                if preview is not None:
+                    preview.append(lead.fields())
                 problem = lead.problem()
                 if problem:
                     await self.jobs.progress(run, i)
@@ -123,7 +129,7 @@ class LeadImport:
                     with store.transaction():
                         if run.cancelled() or not job_store.active(store, run.id):
                             return None
-                        out = lead_import.upsert(store, fields, write=True)
+                        out = lead_import.upsert(store, fields, write=not dry_run)
                         job_store.update(store, run.id, done=done)
                         return out
 
@@ -132,20 +138,27 @@ class LeadImport:
                     raise JobCancelled(run.id)
                 rows.append(row | out)
             counts = _counts(rows)
+
+            def audit(store: Store) -> None:
+                if not dry_run:  # a dry run changes nothing
+                    accounts.audit(store, user_id, "contacts.import", run.id, _detail(counts))
+
             await self.jobs.finish(
                 run,
-                lambda store: accounts.audit(store, user_id, "contacts.import", run.id, _detail(counts)),
+                audit,
                 done=len(items),
-                message=_detail(counts),
-                result={"counts": counts, "rows": rows},
+                message=("dry run: " if dry_run else "") + _detail(counts),
+                result={"dry_run": dry_run, "counts": counts, "rows": rows},
             )
         except JobCancelled:
             await self.jobs.fail(run, "cancelled")  # a cancelled job keeps its state
-            await self._audit_partial(user_id, run, rows, "cancelled")
+            if not dry_run:
+                await self._audit_partial(user_id, run, rows, "cancelled")
         except Exception:
             log.exception("lead import %s failed", run.id)
             await self.jobs.fail(run, "import failed; see the server log")
-            await self._audit_partial(user_id, run, rows, "failed")
+            if not dry_run:
+                await self._audit_partial(user_id, run, rows, "failed")
 
     async def _audit_partial(self, user_id: str, run: RunningJob, rows: list[dict[str, Any]], how: str) -> None:
         """What a stopped import wrote before it stopped is audited too."""

@@ -2,8 +2,8 @@
 with the rules alone.
 
 Run: .venv/bin/python tests/bench/bench_lead_import.py [--blocks 500]
-Prints blocks/s for each pass and the import's counts. Half the blocks leave the company and
-the stage in free text, so the model is asked to fill them; the other half are fully labelled
+Prints blocks/s for each pass and the import's counts. Half the blocks leave the name, company
+and stage in free text, so the model is asked to fill them; the other half are fully labelled
 (rules only, the model is not called). Not a pass/fail test.
 """
 
@@ -36,7 +36,7 @@ def blocks(n: int, first_id: int) -> str:
             )
         else:
             out.append(
-                f"ID do Cliente: {cid}\nCliente {cid} falou pelo WhatsApp {phone}; trabalha na Loja {cid} "
+                f"ID do Cliente: {cid}\nRicardo Alves {cid} ligou do WhatsApp {phone}; trabalha na Loja {cid} "
                 f"e está {STAGES[i % 5]}. Orçamento de {cid % 40 + 1},5 mil.\n"
             )
     return "\n".join(out)
