@@ -180,6 +180,9 @@ CONTACT = obj(
     value=nullable(NUMBER),
     tags={"type": "array", "items": STR},
     notes=nullable(STR),
+    company=nullable(STR),
+    external_id=nullable({**STR, "description": "the client id in the CRM a lead import came from"}),
+    lead_score=nullable({"type": "integer", "minimum": 0, "maximum": 100}),
     owner=nullable(STR),
 )
 CONTACT_LIST = obj(("items",), items={"type": "array", "items": CONTACT})

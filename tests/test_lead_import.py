@@ -333,6 +333,18 @@ def test_attendants_get_403_and_bad_input_is_refused(srv):
     assert _contacts(srv, admin) == {}
 
 
+def test_an_imported_contact_without_conversation_can_be_edited_and_erased(srv):
+    token = srv.login()["access_token"]
+    job = _import(srv, token, {"text": "ID do Cliente: 7\nNome: Bia\nTelefone: (11) 98765-4321"})
+    cid = job["result"]["rows"][0]["contact_id"]
+    r = srv.request("PATCH", f"/api/v1/contacts/{cid}", {"stage": "won"}, token=token)
+    assert r.status == 200 and r.json()["stage"] == "won" and r.json()["external_id"] == "7"
+    assert srv.request("DELETE", f"/api/v1/contacts/{cid}", token=token).status == 204
+    assert srv.request("GET", f"/api/v1/contacts/{cid}", token=token).status == 404
+    again = _import(srv, token, {"text": "ID do Cliente: 7\nNome: Bia"})  # its id is free again
+    assert again["result"]["rows"][0]["action"] == "created"
+
+
 def test_a_lead_without_id_updates_the_captured_contact_with_its_phone(srv):
     token = srv.login()["access_token"]
     capture = fixture_capture()
