@@ -42,7 +42,8 @@ class Lead:
     warnings: list[str] = field(default_factory=list)
 
     def missing(self) -> list[str]:
-        return [f for f in ("name", "phone", "company", "stage", "value") if getattr(self, f) is None]
+        """The fields the model may fill (a phone is only ever taken from the text by the rules)."""
+        return [f for f in ("name", "company", "stage", "value") if getattr(self, f) is None]
 
     def problem(self) -> str | None:
         """Why this lead cannot be imported, or None."""

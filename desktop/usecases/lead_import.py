@@ -26,7 +26,6 @@ from desktop.store.database import Store
 from desktop.usecases import access
 from desktop.usecases.jobs import JobCancelled, Jobs, RunningJob
 from desktop.usecases.runtime import Runtime
-from llm.errors import LLMError
 
 log = logging.getLogger(__name__)
 KIND = "contacts.import"
@@ -103,7 +102,7 @@ class LeadImport:
             job = engine.submit(key, lambda llama, cancelled, text=item.text: extract(llama, text, cancelled))
             try:
                 lead_parse.fill_from_model(lead, item.text, await asyncio.wrap_future(job.future))
-            except LLMError as e:  # the model is optional: the rules' reading stands
+            except Exception as e:  # noqa: BLE001 - the model is optional: the rules' reading stands
                 log.info("lead block %s: model not used (%s)", key, type(e).__name__)
         return lead_parse.finish(lead)
 
