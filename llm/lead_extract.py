@@ -14,15 +14,11 @@ from typing import Any
 from llm.errors import Cancelled
 
 STAGES = ("lead", "qualified", "proposal", "won", "lost")
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string", "maxLength": 60},
-        "company": {"type": "string", "maxLength": 60},
-        "stage": {"enum": list(STAGES)},
-        "value": {"type": "string", "maxLength": 20},
-    },
-    "required": ["name", "company", "stage", "value"],
+PROPERTIES = {
+    "name": {"type": "string", "maxLength": 60},
+    "company": {"type": "string", "maxLength": 60},
+    "stage": {"enum": list(STAGES)},
+    "value": {"type": "string", "maxLength": 20},
 }
 PROMPT = (
     '<|im_start|>system\nExtract the customer\'s data from the CRM note as JSON. Use "" when a field'
@@ -30,23 +26,30 @@ PROMPT = (
 )
 MAX_BLOCK_CHARS = 1200
 MAX_TOKENS = 80
-_grammar: Any = None
+_grammars: dict[tuple[str, ...], Any] = {}
 
 
-def extract(llama: Any, block: str, cancelled: Callable[[], bool]) -> dict[str, Any]:
-    """The model's fields for `block` ({} when its answer is not JSON): unchecked, see the module doc."""
-    global _grammar
+def schema(fields: tuple[str, ...]) -> dict[str, Any]:
+    """Only the fields asked for: every token generated costs time on a small CPU."""
+    return {"type": "object", "properties": {f: PROPERTIES[f] for f in fields}, "required": list(fields)}
+
+
+def extract(llama: Any, block: str, cancelled: Callable[[], bool], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The model's `fields` for `block` ({} when its answer is not JSON): unchecked, see the module doc."""
     from llama_cpp import LlamaGrammar
 
-    if _grammar is None:
-        _grammar = LlamaGrammar.from_json_schema(json.dumps(SCHEMA), verbose=False)
+    fields = tuple(f for f in PROPERTIES if f in fields)
+    if not fields:
+        return {}
+    if fields not in _grammars:
+        _grammars[fields] = LlamaGrammar.from_json_schema(json.dumps(schema(fields)), verbose=False)
     if cancelled():
         raise Cancelled("cancelled")
     out = llama.create_completion(
         PROMPT.format(block=block[:MAX_BLOCK_CHARS]),
         max_tokens=MAX_TOKENS,
         temperature=0.0,
-        grammar=_grammar,
+        grammar=_grammars[fields],
     )
     try:
         data = json.loads(out["choices"][0]["text"])

@@ -99,7 +99,8 @@ class LeadImport:
         if use_model and engine and engine.state == "ready" and lead.missing():
             from llm.lead_extract import extract
 
-            job = engine.submit(key, lambda llama, cancelled, text=item.text: extract(llama, text, cancelled))
+            fields = tuple(lead.missing())
+            job = engine.submit(key, lambda llama, cancelled: extract(llama, item.text, cancelled, fields))
             try:
                 lead_parse.fill_from_model(lead, item.text, await asyncio.wrap_future(job.future))
             except Exception as e:  # noqa: BLE001 - the model is optional: the rules' reading stands
