@@ -28,7 +28,7 @@ def blocks(n: int, first_id: int) -> str:
     out = []
     for i in range(n):
         cid = first_id + i
-        phone = f"(11) 9{cid % 10000:04d}-{(cid * 7) % 10000:04d}"
+        phone = f"(11) 9{cid // 10 % 10000:04d}-{cid % 10000:04d}"  # distinct for every id
         if i % 2:
             out.append(
                 f"ID do Cliente: {cid}\nNome: Cliente {cid}\nTelefone: {phone}\nEmpresa: Loja {cid}\n"
