@@ -114,6 +114,16 @@ CONTACT_PATCH = obj(
     phone=nullable({"type": "string", "maxLength": 10_000}),
     owner=nullable({**ID, "description": "a user's id (admins only)"}),
 )
+CONTACT_IMPORT = {
+    **obj(
+        closed=True,
+        text={**TEXT, "description": "pasted customers, split by markers (ID do Cliente: 101) or blank lines"},
+        csv={**TEXT, "description": "CSV with a header row; ; or , detected"},
+        dry_run={"type": "boolean", "default": False, "description": "answer the preview, write nothing"},
+        use_model={"type": "boolean", "default": True, "description": "let the model fill what rules miss"},
+    ),
+    "oneOf": [{"required": ["text"]}, {"required": ["csv"]}],
+}
 _QUICK_REPLY_FIELDS: dict[str, Schema] = {
     "shortcut": {"type": "string", "pattern": r"^/?[A-Za-z0-9_-]{1,32}$"},
     "text": {"type": "string", "pattern": r"\S", "maxLength": 2000},
@@ -170,6 +180,9 @@ CONTACT = obj(
     value=nullable(NUMBER),
     tags={"type": "array", "items": STR},
     notes=nullable(STR),
+    company=nullable(STR),
+    external_id=nullable({**STR, "description": "the client id in the CRM a lead import came from"}),
+    lead_score=nullable({"type": "integer", "minimum": 0, "maximum": 100}),
     owner=nullable(STR),
 )
 CONTACT_LIST = obj(("items",), items={"type": "array", "items": CONTACT})
@@ -298,6 +311,22 @@ METRICS = obj(
         ),
     },
 )
+_IMPORT_ROW = obj(
+    ("row", "action"),
+    row={**INT, "description": "block or data row, from 1"},
+    action={"enum": ["created", "updated", "unchanged", "rejected"]},
+    contact_id=nullable(STR),
+    fields={"type": "array", "items": STR, "description": "fields set or changed"},
+    reason=STR,
+    warnings={"type": "array", "items": STR},
+    lead={"type": "object", "description": "dry run only, while the server keeps it: the values read"},
+)
+CONTACT_IMPORT_RESULT = obj(
+    ("dry_run", "counts", "rows"),
+    dry_run={"type": "boolean"},
+    counts={"type": "object", "additionalProperties": INT},
+    rows={"type": "array", "items": _IMPORT_ROW},
+)
 JOB = obj(
     ("id", "kind", "state"),
     id=STR,
@@ -306,6 +335,10 @@ JOB = obj(
     done=nullable(INT),
     total=nullable(INT),
     message=nullable(STR),
+    result={
+        "description": "when done, what the job produced; contacts.import: counts and a row per block",
+        "anyOf": [CONTACT_IMPORT_RESULT, {"type": ["object", "null"]}],
+    },
 )
 QUICK_REPLY = obj(
     ("id", "shortcut", "text", "intents"),

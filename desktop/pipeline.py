@@ -5,6 +5,6 @@ from __future__ import annotations
 
 STAGES = ("lead", "qualified", "proposal", "won", "lost")
 FIRST_STAGE = STAGES[0]
-WON, LOST = STAGES[3], STAGES[4]
+LEAD, QUALIFIED, PROPOSAL, WON, LOST = STAGES
 OPEN_STAGES = STAGES[:3]  # neither won nor lost: their value is the pipeline value
 STATUSES = ("open", "pending", "resolved")  # of a conversation; resolution time is measured from it

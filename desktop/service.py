@@ -21,6 +21,7 @@ from desktop.usecases.conversations import Conversations
 from desktop.usecases.export import Exports
 from desktop.usecases.ingest import Ingest
 from desktop.usecases.jobs import Jobs
+from desktop.usecases.lead_import import LeadImport, read_body
 from desktop.usecases.learning import Learning
 from desktop.usecases.metrics import Metrics
 from desktop.usecases.models import Models
@@ -48,6 +49,7 @@ class Service:
         self._ingest = Ingest(self.rt, self.analyses)
         self.conversations = Conversations(self.rt, self.analyses)
         self.contacts = Contacts(self.rt, self.analyses, self.learning)
+        self.lead_import = LeadImport(self.rt, self.jobs)
         self.replies = QuickReplies(self.rt)
         self._metrics = Metrics(self.rt)
         self.models = Models(self.rt, self.jobs)
@@ -150,6 +152,17 @@ class Service:
     async def erase_contact(self, principal: Principal, contact_id: str) -> None:
         await self.contacts.erase(principal, contact_id)
 
+    async def import_contacts(self, principal: Principal, body: Any) -> dict[str, Any]:
+        """A JSON body {"text"|"csv", "dry_run", "use_model"}: the import job."""
+        form, content, dry_run, use_model = read_body(body)
+        return await self.lead_import.start(principal, form, content, dry_run=dry_run, use_model=use_model)
+
+    async def import_contacts_file(self, principal: Principal, raw: bytes, dry_run: bool) -> dict[str, Any]:
+        """An uploaded CSV file: UTF-8, else Windows-1252."""
+        from desktop.lead_parse import decode
+
+        return await self.lead_import.start(principal, "csv", decode(raw), dry_run=dry_run, use_model=False)
+
     # -- quick replies -------------------------------------------------------------------
     async def quick_replies(self) -> dict[str, Any]:
         return await self.replies.all()
@@ -165,7 +178,7 @@ class Service:
         return await self._metrics.metrics(principal, query)
 
     async def job(self, principal: Principal, job_id: str) -> dict[str, Any]:
-        return await self.jobs.get(principal, job_id)
+        return self.lead_import.with_preview(await self.jobs.get(principal, job_id))
 
     async def cancel_job(self, principal: Principal, job_id: str) -> dict[str, Any]:
         return await self.jobs.cancel(principal, job_id)

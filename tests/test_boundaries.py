@@ -29,6 +29,7 @@ LAYERS: dict[str, list[str]] = {
         "desktop/validation.py",
         "desktop/events.py",
         "desktop/pipeline.py",
+        "desktop/lead_parse.py",
         "desktop/auth.py",
     ],
     # Repositories over SQLite, crypto, keys.

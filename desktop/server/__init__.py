@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from desktop.config import Settings
-from desktop.server import connection, routes_admin, routes_auth, routes_conversations, routes_export, routes_models
+from desktop.server import (
+    connection,
+    routes_admin,
+    routes_auth,
+    routes_conversations,
+    routes_export,
+    routes_import,
+    routes_models,
+)
 from desktop.server.keys import SERVICE, SESSIONS, SETTINGS
 from desktop.server.middlewares import MIDDLEWARES, allowed_hosts
 from desktop.server.openapi import openapi_route
@@ -26,6 +34,7 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app[SESSIONS] = Sessions(service)
     app["allowed_hosts"] = allowed_hosts(settings)
     app.add_routes(routes_auth.routes)
+    app.add_routes(routes_import.routes)
     app.add_routes(routes_conversations.routes)
     app.add_routes(routes_models.routes)
     app.add_routes(routes_admin.routes)

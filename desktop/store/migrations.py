@@ -212,6 +212,19 @@ def _summary_source(db: sqlite_utils.Database) -> None:
     db["insights"].add_column("summary_source", str)
 
 
+def _contact_external_ids(db: sqlite_utils.Database) -> None:
+    # Leads imported from another CRM keep that system's client id: a keyed hash (`ext_hash`,
+    # unique) to find the contact again on the next import, and the id itself sealed. Phones are
+    # looked up by their hash too, so it gets an index. `lead_score` is the import's 0-100 score;
+    # `company` is sealed like the other fields of the card.
+    db["contacts"].add_column("ext_hash", str)
+    db["contacts"].add_column("company", bytes)
+    db["contacts"].add_column("external_id", bytes)
+    db["contacts"].add_column("lead_score", int)
+    db.execute("CREATE UNIQUE INDEX idx_contacts_ext_hash ON contacts(ext_hash) WHERE ext_hash IS NOT NULL")
+    db["contacts"].create_index(["phone_hash"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
@@ -220,4 +233,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0005_unverified_conversations", _unverified_conversations),
     ("0006_audit_devices", _audit_devices),
     ("0007_summary_source", _summary_source),
+    ("0008_contact_external_ids", _contact_external_ids),
 ]
