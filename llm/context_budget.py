@@ -83,7 +83,9 @@ def fit(
     if fits(0):
         return Window(list(turns), 0, "")
     cuts = [i for i in range(1, n) if is_cut_point(turns[i])]
-    start = next((i for i in cuts if turn_key(turns[i]) in preferred and fits(i)), None)
+    # The start an earlier analysis used is kept while the chat still fits after it, cut point or
+    # not (a chat of long messages may have had to start between cut points): the prefix stays.
+    start = next((i for i in range(1, n) if turn_key(turns[i]) in preferred and fits(i)), None)
     if start is None:
         least = next((i for i in range(1, n) if fits(i, LOW_WATER)), n - 1)
         # The first cut point after the least cut, unless that throws away much more.
