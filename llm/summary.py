@@ -22,8 +22,9 @@ MAX_SUMMARY_CHARS = 400
 
 # The words of our own summary frame: known words for the check.
 _FRAME = {
-    "pt": "Cliente pede Pedido Pedidos Valor Valores Data Datas Atendente prometeu mensagem mensagens do cliente",
-    "en": "Customer asks Order Orders Amount Amounts Date Dates Attendant promised customer message messages",
+    "pt": "Cliente pede escreveu Pedido Pedidos Valor Valores Data Datas Atendente prometeu "
+    "mensagem mensagens do cliente",
+    "en": "Customer asks wrote Order Orders Amount Amounts Date Dates Attendant promised customer message messages",
 }
 _REQUEST = {
     "pt": re.compile(
@@ -102,11 +103,16 @@ def extractive_summary(turns: list[Turn], lang: str) -> str:
     pt = lang == "pt"
     parts: list[str] = []
     request = _latest(turns, "in", _REQUEST[lang], whole=True)
-    if not request:
+    asks = bool(request)
+    if not request:  # praise or a remark: quoted as what they wrote, not as a request
         latest_in = next((t.text for t in reversed(turns) if t.direction == "in" and t.kind == "text"), "")
         request = (_sentences(latest_in) or [""])[-1]
     if request:
-        parts.append(("Cliente pede: " if pt else "Customer asks: ") + _quote(request))
+        if pt:
+            label = "Cliente pede: " if asks else "Cliente escreveu: "
+        else:
+            label = "Customer asks: " if asks else "Customer wrote: "
+        parts.append(label + _quote(request))
     texts = [t.text for t in turns]
     for found, one, many in (
         (chat_facts.order_numbers(texts)[:3], ("Pedido", "Order"), ("Pedidos", "Orders")),

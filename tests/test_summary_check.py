@@ -85,3 +85,10 @@ def test_the_summary_shown_in_the_panel_passes_the_check(shared_server):
 def test_a_greeting_is_not_quoted_as_the_request():
     turns = [prompts.Turn("in", "Quero saber o prazo de entrega para Campinas."), prompts.Turn("in", "Oi, tudo bem?")]
     assert "Cliente pede: “Quero saber o prazo de entrega para Campinas.”" in extractive_summary(turns, "pt")
+
+
+def test_praise_is_quoted_as_what_the_customer_wrote_not_as_a_request():
+    pt = extractive_summary([prompts.Turn("in", "foi tudo muito bom")], "pt")
+    assert pt.startswith("Cliente escreveu: “foi tudo muito bom”") and "pede" not in pt, pt
+    en = extractive_summary([prompts.Turn("in", "Great service, thanks")], "en")
+    assert en.startswith("Customer wrote: ") and "asks" not in en, en
