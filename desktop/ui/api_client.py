@@ -1,0 +1,168 @@
+"""HTTP client of the desktop window: bearer token, refresh, the API's error shape → exceptions.
+
+Plain stdlib (urllib) so the window carries no server code; called only off the Tk thread
+(through the bridge), never from a widget callback directly.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+
+class ApiError(Exception):
+    """A non-2xx answer in the API's error shape (or a transport failure: status 0)."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class Unreachable(ApiError):
+    """The server did not answer at all (down, wrong URL, network)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(0, "unreachable", message)
+
+
+class ApiClient:
+    """One server, one signed-in user. Thread-safe: a lock serialises refreshes (the API revokes
+    a device whose old refresh token is presented twice)."""
+
+    def __init__(self, base_url: str, *, timeout: float = 15.0, device: str = "Conversa desktop") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.device = device
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+        self.user: dict | None = None
+        self._refresh_lock = threading.Lock()
+
+    # -- session -----------------------------------------------------------------------------
+    def _take_tokens(self, body: dict) -> dict:
+        self.access_token = body.get("access_token")
+        self.refresh_token = body.get("refresh_token")
+        self.user = body.get("user")
+        return body
+
+    def login(self, username: str, password: str) -> dict:
+        body = self.request("POST", "/auth/login", {"username": username, "password": password,
+                                                     "device": self.device}, auth=False)
+        return self._take_tokens(body)
+
+    def setup(self, username: str, password: str) -> dict:
+        """First admin on a fresh local server (loopback only, only while no user exists)."""
+        return self._take_tokens(self.request("POST", "/setup", {"username": username, "password": password},
+                                              auth=False))
+
+    def pair(self, code: str) -> dict:
+        return self._take_tokens(self.request("POST", "/auth/pair", {"code": code, "device": self.device},
+                                              auth=False))
+
+    def refresh(self) -> bool:
+        with self._refresh_lock:
+            if not self.refresh_token:
+                return False
+            try:
+                body = self.request("POST", "/auth/refresh", {"refresh_token": self.refresh_token}, auth=False)
+            except ApiError as e:
+                if isinstance(e, Unreachable):
+                    raise
+                self.access_token = self.refresh_token = None
+                return False
+            self._take_tokens(body)
+            return True
+
+    def logout(self) -> None:
+        try:
+            self.request("POST", "/auth/logout")
+        finally:
+            self.access_token = self.refresh_token = None
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.user and self.user.get("role") == "admin")
+
+    # -- requests ----------------------------------------------------------------------------
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any = None, **params: Any) -> Any:
+        return self.request("POST", path, body, params=params)
+
+    def put(self, path: str, body: Any = None) -> Any:
+        return self.request("PUT", path, body)
+
+    def patch(self, path: str, body: Any = None, *, headers: dict[str, str] | None = None) -> Any:
+        return self.request("PATCH", path, body, headers=headers)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
+    def get_bytes(self, path: str, **params: Any) -> bytes:
+        return b"".join(self.stream(path, **params))
+
+    def stream(self, path: str, chunk: int = 1 << 16, **params: Any) -> Iterator[bytes]:
+        """A streamed GET (CSV exports): chunks as they arrive."""
+        with self._open("GET", path, None, params, {}, auth=True) as resp:
+            while True:
+                block = resp.read(chunk)
+                if not block:
+                    return
+                yield block
+
+    def request(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
+                headers: dict[str, str] | None = None, auth: bool = True) -> Any:
+        try:
+            with self._open(method, path, body, params, headers or {}, auth=auth) as resp:
+                raw = resp.read()
+                self.last_headers = dict(resp.headers)
+        except ApiError as e:
+            if e.status == 401 and auth and e.code != "role_changed" and self.refresh():
+                with self._open(method, path, body, params, headers or {}, auth=True) as resp:
+                    raw = resp.read()
+                    self.last_headers = dict(resp.headers)
+            else:
+                raise
+        if not raw:
+            return None
+        return json.loads(raw)
+
+    def _open(self, method: str, path: str, body: Any, params: dict | None, headers: dict[str, str], *, auth: bool):
+        url = self.base_url + path
+        if params:
+            clean = {k: v for k, v in params.items() if v is not None and v != ""}
+            if clean:
+                url += "?" + urllib.parse.urlencode(clean)
+        data = None
+        hdrs = {"Accept": "application/json", **headers}
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        if auth and self.access_token:
+            hdrs["Authorization"] = f"Bearer {self.access_token}"
+        req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+        try:
+            return urllib.request.urlopen(req, timeout=self.timeout)
+        except urllib.error.HTTPError as e:
+            raise _as_api_error(e) from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise Unreachable(f"{self.base_url} did not answer ({reason})") from None
+
+
+def _as_api_error(e: urllib.error.HTTPError) -> ApiError:
+    try:
+        err = json.loads(e.read() or b"{}").get("error") or {}
+    except (ValueError, AttributeError):
+        err = {}
+    return ApiError(e.code, err.get("code", f"http_{e.code}"), err.get("message", e.reason or "error"),
+                    err.get("field"))

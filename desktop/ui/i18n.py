@@ -1,0 +1,32 @@
+"""The window's strings: one JSON catalogue per language (pt-BR first), like the extension's."""
+
+from __future__ import annotations
+
+import json
+import locale
+import os
+from functools import cache
+from pathlib import Path
+
+_DIR = Path(__file__).with_name("strings")
+LANGUAGES = ("pt_BR", "en")
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def pick_language(setting: str = "") -> str:
+    """`CONVERSA_LANG`/setting first, then the OS locale; pt-BR unless it is clearly English."""
+    wanted = setting or os.environ.get("CONVERSA_LANG") or (locale.getlocale()[0] or "")
+    return "en" if wanted.lower().startswith("en") else "pt_BR"
+
+
+class Strings:
+    def __init__(self, lang: str = "pt_BR") -> None:
+        self.lang = lang if lang in LANGUAGES else "pt_BR"
+
+    def __call__(self, key: str, **kw: object) -> str:
+        text = catalogue(self.lang).get(key) or catalogue("pt_BR").get(key) or key
+        return text.format(**kw) if kw else text
