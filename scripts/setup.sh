@@ -23,7 +23,7 @@ fi
 has_amx() {
   .venv/bin/python -c 'import sys; from llama_cpp import llama_cpp as l; sys.exit(b"AMX_INT8 = 1" not in l.llama_print_system_info())'
 }
-.venv/bin/python -m pip install --quiet -e ".[${CONVERSA_EXTRAS:-test}]"
+.venv/bin/python -m pip install --quiet -e ".[${CONVERSA_EXTRAS:-desktop}]"
 if has_amx; then
   # a wheel built earlier with AMX sits in pip's cache: rebuild it once without
   echo "==> rebuilding llama-cpp-python without AMX kernels (a few minutes)"

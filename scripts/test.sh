@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v Xvfb >/dev/null || need+=(xvfb)
+command -v trayer >/dev/null || need+=(trayer)
+command -v import >/dev/null || need+=(imagemagick)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
+command -v caddy >/dev/null || need+=(caddy)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
@@ -16,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-CONVERSA_EXTRAS=test bash scripts/setup.sh
+CONVERSA_EXTRAS=test,desktop bash scripts/setup.sh
 
 echo "==> extension dev tools"
 (cd extension && npm ci --no-audit --no-fund --loglevel=error)
