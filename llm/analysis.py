@@ -11,6 +11,7 @@ from typing import Any
 from llm import context_budget, prompts, reply_select
 from llm.errors import Cancelled, GenerationFailed
 from llm.language import detect_language
+from llm.sources import Passage, TeamReply
 from llm.stream_parse import parse_suggestions, partial_suggestions
 from llm.summary import choose_summary
 
@@ -25,6 +26,9 @@ class AnalysisRequest:
     temperature: float = 0.7
     max_tokens: int = 200
     adapter: Any = None
+    # Grounding found by the service for this moment (see llm/sources.py); empty = none.
+    passages: list[Passage] = field(default_factory=list)
+    team_replies: list[TeamReply] = field(default_factory=list)
 
 
 def _labeler() -> LabelFn:

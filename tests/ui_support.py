@@ -78,3 +78,15 @@ def display():
     d = Display().start()
     yield d
     d.stop()
+
+
+def pump(root, until, timeout: float = 30.0, bridge=None) -> None:
+    """Run Tk's loop (and drain a bridge's results, as the window's ``after`` does) until
+    ``until()`` is true; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        assert time.monotonic() < deadline, "timed out waiting for the window"
+        if bridge is not None:
+            bridge.drain()
+        root.update()
+        time.sleep(0.02)

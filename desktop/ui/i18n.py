@@ -1,4 +1,7 @@
-"""The window's strings: one JSON catalogue per language (pt-BR first), like the extension's."""
+"""The window's strings: one catalogue per language (pt-BR first), like the extension's.
+
+A catalogue is every ``strings/<lang>/*.json`` merged (one file per area of the window, so
+each tab keeps its own keys); a key missing in English falls back to pt-BR, then to the key."""
 
 from __future__ import annotations
 
@@ -14,7 +17,10 @@ LANGUAGES = ("pt_BR", "en")
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in sorted((_DIR / lang).glob("*.json")):
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def pick_language(setting: str = "") -> str:
