@@ -42,6 +42,13 @@ class Conflict(ConversaError):
     code = "conflict"
 
 
+class PreconditionFailed(ConversaError):
+    """An `If-Match` that no longer names the current version (someone else changed it)."""
+
+    status = 412
+    code = "precondition_failed"
+
+
 class RateLimited(ConversaError):
     status = 429
     code = "rate_limited"

@@ -29,6 +29,7 @@ from desktop.usecases.quick_replies import QuickReplies
 from desktop.usecases.runtime import Runtime
 from desktop.usecases.settings_admin import SettingsAdmin
 from desktop.usecases.users import Users
+from desktop.usecases.workflow import Workflow
 from llm.engine import Engine
 
 T = TypeVar("T")
@@ -57,6 +58,7 @@ class Service:
         self.settings_admin = SettingsAdmin(self.rt)
         self.audit = AuditLog(self.rt)
         self.exports = Exports(self.rt)
+        self.workflow = Workflow(self.rt)
 
     # -- plumbing ------------------------------------------------------------------------
     @property

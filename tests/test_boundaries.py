@@ -42,6 +42,7 @@ LAYERS: dict[str, list[str]] = {
         "desktop/team_metrics.py",
         "desktop/health_score.py",
         "desktop/api_schemas.py",
+        "desktop/workflow_schemas.py",
         "desktop/sessions.py",
         "desktop/team_adapter.py",
         "desktop/evaluation.py",

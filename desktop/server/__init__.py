@@ -17,6 +17,7 @@ from desktop.server import (
     routes_export,
     routes_import,
     routes_models,
+    routes_workflow,
 )
 from desktop.server.keys import SERVICE, SESSIONS, SETTINGS
 from desktop.server.middlewares import MIDDLEWARES, allowed_hosts
@@ -39,6 +40,7 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app.add_routes(routes_models.routes)
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_export.routes)
+    app.add_routes(routes_workflow.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
     app.on_shutdown.append(_end_streams)

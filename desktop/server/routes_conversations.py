@@ -13,6 +13,7 @@ from desktop.errors import InvalidInput, NotFound
 from desktop.server.body import read_json
 from desktop.server.keys import SERVICE, SESSIONS, principal
 from desktop.server.openapi import describe
+from desktop.usecases.contacts import etag
 
 routes = web.RouteTableDef()
 SSE_HEARTBEAT = 15.0
@@ -160,17 +161,19 @@ async def list_contacts(request: web.Request) -> web.Response:
 @routes.get("/api/v1/contacts/{id}")
 @describe(response=schemas.CONTACT)
 async def get_contact(request: web.Request) -> web.Response:
-    """One CRM card: name, phone, stage, value, tags, notes, owner."""
-    return web.json_response(await request.app[SERVICE].get_contact(principal(request), request.match_info["id"]))
+    """One CRM card: name, phone, stage, value, tags, notes, owner; its version in `ETag`."""
+    out = await request.app[SERVICE].get_contact(principal(request), request.match_info["id"])
+    return web.json_response(out, headers={"ETag": etag(out)})
 
 
 @routes.patch("/api/v1/contacts/{id}")
 @describe(body=schemas.CONTACT_PATCH, response=schemas.CONTACT)
 async def patch_contact(request: web.Request) -> web.Response:
-    """Edit stage, value, tags, notes, name, phone (owner: admins only)."""
+    """Edit stage, value, tags, notes, name, phone (owner: admins only); a stale `If-Match` → 412."""
     body = await read_json(request)
-    out = await request.app[SERVICE].patch_contact(principal(request), request.match_info["id"], body)
-    return web.json_response(out)
+    svc = request.app[SERVICE]
+    out = await svc.contacts.patch(principal(request), request.match_info["id"], body, request.headers.get("If-Match"))
+    return web.json_response(out, headers={"ETag": etag(out)})
 
 
 @routes.delete("/api/v1/contacts/{id}")

@@ -378,9 +378,17 @@ def erase_contact(store: Store, contact_id: str) -> dict[str, int]:
     marks = ",".join("?" * len(convs))
     removed = {}
     with store.transaction():
-        for table in ("messages", "suggestion_feedback", "insights", "label_corrections"):
+        for table in (
+            "messages",
+            "suggestion_feedback",
+            "insights",
+            "label_corrections",
+            "followups",
+            "conversation_events",
+        ):
             cur = store.conn.execute(f"DELETE FROM {table} WHERE conversation_id IN ({marks})", tuple(convs))
             removed[table] = cur.rowcount
+        store.conn.execute("DELETE FROM conversation_events WHERE contact_id=?", (contact_id,))
         store.conn.execute("DELETE FROM conversations WHERE contact_id=?", (contact_id,))
         store.conn.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
     removed["conversations"] = len(convs)

@@ -225,6 +225,51 @@ def _contact_external_ids(db: sqlite_utils.Database) -> None:
     db["contacts"].create_index(["phone_hash"])
 
 
+def _attendant_workflow(db: sqlite_utils.Database) -> None:
+    # The attendant's day (issue 14): hand-overs, follow-ups and a timeline of what happened to a
+    # conversation (status changes, re-opens, transfers, stage changes) for the contact's history.
+    # Transfer and follow-up notes are the attendant's words about a customer: sealed with the
+    # contact's key like the card's notes. Times are POSIX seconds (server clock).
+    db["conversations"].add_column("transfer_note", bytes)
+    db["conversations"].add_column("transferred_at", float)
+    db["conversations"].add_column("transferred_by", str)
+    db["conversations"].create_index(["status"])
+    # The queue reads the last reply and the first unanswered customer message of each chat.
+    db["messages"].create_index(["conversation_id", "direction", "sort_ts"])
+    db["followups"].create(
+        {
+            "id": str,
+            "conversation_id": str,
+            "user_id": str,
+            "due_at": float,
+            "note": bytes,
+            "done_at": float,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+    )
+    db["followups"].create_index(["user_id", "done_at", "due_at"])
+    db["followups"].create_index(["conversation_id"])
+    db["conversation_events"].create(
+        {
+            "id": str,
+            "conversation_id": str,
+            "contact_id": str,
+            "at": float,
+            "user_id": str,
+            "kind": str,  # status | reopen | transfer | stage
+            "value": str,  # the new status or stage, or the receiving user's id (never text)
+            "note": bytes,
+        },
+        pk="id",
+    )
+    db["conversation_events"].create_index(["conversation_id", "at"])
+    db["conversation_events"].create_index(["contact_id", "at"])
+    # The queue's mood prefers an attendant's correction newer than the model's label.
+    db["label_corrections"].create_index(["conversation_id", "task", "created_at"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
@@ -234,4 +279,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0006_audit_devices", _audit_devices),
     ("0007_summary_source", _summary_source),
     ("0008_contact_external_ids", _contact_external_ids),
+    ("0010_attendant_workflow", _attendant_workflow),
 ]

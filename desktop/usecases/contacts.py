@@ -7,8 +7,8 @@ from typing import Any
 
 from desktop import pipeline, validation
 from desktop.auth import Principal
-from desktop.errors import Forbidden, InvalidInput
-from desktop.store import accounts, chats, reports
+from desktop.errors import Forbidden, InvalidInput, PreconditionFailed
+from desktop.store import accounts, chats, reports, timeline
 from desktop.store.database import Store
 from desktop.usecases import access, audit
 from desktop.usecases.analysis import Analyses
@@ -16,6 +16,11 @@ from desktop.usecases.learning import Learning
 from desktop.usecases.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+def etag(contact: dict[str, Any]) -> str:
+    """The card's version for `ETag`/`If-Match`: every change to a contact sets updated_at."""
+    return f'"{contact["updated_at"]:.6f}"'
 
 
 class Contacts:
@@ -32,7 +37,10 @@ class Contacts:
         await access.check_contact(self.rt, principal, contact_id)
         return await self.rt.db(chats.contact, contact_id)
 
-    async def patch(self, principal: Principal, contact_id: str, body: Any) -> dict[str, Any]:
+    async def patch(
+        self, principal: Principal, contact_id: str, body: Any, if_match: str | None = None
+    ) -> dict[str, Any]:
+        """`if_match`: the ETag the client read (None or "*": no check); a stale one → 412."""
         await access.check_contact(self.rt, principal, contact_id)
         changes = validation.contact_patch(body, pipeline.STAGES)
         if "owner_id" in changes and not principal.is_admin:
@@ -41,7 +49,15 @@ class Contacts:
             raise InvalidInput("owner names no user", field="owner")
 
         def update(store: Store) -> dict[str, Any]:
+            # On the one database thread: nothing can change the card between this check and the write.
+            before = chats.contact(store, contact_id)
+            if if_match not in (None, "*") and if_match != etag(before):
+                raise PreconditionFailed(
+                    "someone else changed this contact since you opened it", code="contact_changed"
+                )
             out = chats.update_contact(store, contact_id, changes)
+            if "stage" in changes and changes["stage"] != before["stage"]:
+                timeline.add_event(store, None, contact_id, "stage", changes["stage"], principal.user_id)
             audit.entry(store, principal, "contact.update", contact_id, audit.fields_detail(changes))
             return out
 

@@ -8,7 +8,7 @@ from typing import Any
 from desktop import pipeline
 from desktop.auth import Principal
 from desktop.errors import InvalidInput, NotFound
-from desktop.store import chats, insights, reports
+from desktop.store import chats, insights, reports, timeline
 from desktop.store.database import Store
 from desktop.usecases import access, audit
 from desktop.usecases.analysis import Analyses, insight_out
@@ -41,13 +41,14 @@ class Conversations:
         return await self.rt.db(read)
 
     async def set_status(self, principal: Principal, conversation_id: str, body: Any) -> dict[str, Any]:
-        await access.conversation(self.rt, principal, conversation_id)
+        row = await access.conversation(self.rt, principal, conversation_id)
         status = body.get("status") if isinstance(body, dict) else None
         if status not in pipeline.STATUSES:
             raise InvalidInput("status must be one of " + ", ".join(pipeline.STATUSES), field="status")
 
         def change(store: Store) -> None:
             chats.set_status(store, conversation_id, status)
+            timeline.add_event(store, conversation_id, row["contact_id"], "status", status, principal.user_id)
             audit.entry(store, principal, "conversation.status", conversation_id, f"status={status}")
 
         await self.rt.db(change)

@@ -7,7 +7,7 @@ from typing import Any
 
 from desktop import validation
 from desktop.auth import Principal
-from desktop.store import chats
+from desktop.store import chats, timeline
 from desktop.store.database import Store
 from desktop.usecases.analysis import Analyses
 from desktop.usecases.runtime import Runtime
@@ -37,6 +37,8 @@ class Ingest:
 
     def _store(self, store: Store, capture: dict, user_id: str, status: dict) -> tuple[Any, tuple | None]:
         stored = chats.store_capture(store, capture, user_id)
+        if stored.new_incoming:
+            timeline.reopen_if_resolved(store, stored.conversation_id, user_id)
         if stored.new_incoming == 0:
             return stored, None
         return stored, self.analyses.prepare(store, stored.conversation_id, status)
