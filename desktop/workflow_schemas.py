@@ -29,6 +29,7 @@ FOLLOWUP = obj(
     id=STR,
     conversation_id=STR,
     contact_id=nullable(STR),
+    title=nullable({**STR, "description": "the conversation's title"}),
     user=STR,
     due_at=ISO_TIME,
     note=STR,

@@ -10,7 +10,7 @@ from desktop.store.database import Store, new_id
 from desktop.store.errors import KeyMissing, RecordNotFound
 
 _SELECT = (
-    "SELECT f.*, c.contact_id, k.kid FROM followups f JOIN conversations c ON c.id = f.conversation_id"
+    "SELECT f.*, c.contact_id, c.title AS conversation_title, k.kid FROM followups f JOIN conversations c ON c.id = f.conversation_id"
     " JOIN contacts k ON k.id = c.contact_id "
 )
 
@@ -95,10 +95,15 @@ def unseal_note(store: Store, followup_id: str, blob: bytes | None) -> str:
 
 def public(store: Store, r: dict[str, Any]) -> dict[str, Any]:
     note = unseal_note(store, r["id"], r["note"])
+    try:
+        title = store.unseal(r.get("conversation_title"), "conversations", "title", r["conversation_id"])
+    except KeyMissing:
+        title = None
     return {
         "id": r["id"],
         "conversation_id": r["conversation_id"],
         "contact_id": r.get("contact_id"),
+        "title": title,
         "user": r["user_id"],
         "due_at": r["due_at"],
         "note": note,

@@ -94,9 +94,9 @@ export function createApi({ fetch, tokens, serverUrl, now = () => Date.now() }) 
 
   /**
    * A JSON request. `auth: false` for the public endpoints. `raw: true` returns the Response
-   * (2xx only), for the event stream.
+   * (2xx only), for the event stream. `withEtag: true` returns {data, etag}.
    */
-  async function request(method, path, { body, auth = true, raw = false, signal, headers } = {}) {
+  async function request(method, path, { body, auth = true, raw = false, signal, headers, withEtag = false } = {}) {
     let token = auth ? await accessToken() : undefined;
     let res = await send(method, path, { body, token, signal, headers });
     if (res.status === 401 && auth) {
@@ -111,7 +111,9 @@ export function createApi({ fetch, tokens, serverUrl, now = () => Date.now() }) 
     if (raw) return res;
     if (res.status === 204) return null;
     const text = await res.text();
-    return text ? JSON.parse(text) : null;
+    const data = text ? JSON.parse(text) : null;
+    // The version of what was read, for a later If-Match (PATCH /contacts/{id}).
+    return withEtag ? { data, etag: res.headers.get('ETag') } : data;
   }
 
   async function signIn(path, body) {

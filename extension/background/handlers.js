@@ -218,9 +218,12 @@ export function createHandlers(deps) {
       return { history: history?.items ?? [] };
     },
     async 'panel.patchContact'(msg, tabId) {
-      const contact = await api.patch(`/contacts/${encodeURIComponent(msg.id)}`, msg.changes ?? {});
+      // With the ETag the panel read, a change made meanwhile by someone else answers 412.
+      const headers = msg.etag ? { 'If-Match': String(msg.etag) } : undefined;
+      const { data: contact, etag } = await api.patch(`/contacts/${encodeURIComponent(msg.id)}`, msg.changes ?? {},
+        { headers, withEtag: true });
       if (tabId != null && contact?.name) await tabs.update(tabId, () => ({ contactName: contact.name }));
-      return { contact };
+      return { contact, etag };
     },
     async 'panel.labels'(msg) {
       const body = {};

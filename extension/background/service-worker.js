@@ -11,6 +11,7 @@ import { createHandlers, errorOut } from './handlers.js';
 import { followInsights } from './sse.js';
 import { createTabState } from './tab-state.js';
 import { createTokenStore, restrictStorage } from './tokens.js';
+import { createWorkday } from './workday.js';
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const storage = ext.storage;
@@ -81,6 +82,32 @@ const handlers = createHandlers({
   userAgent: globalThis.navigator?.userAgent ?? '',
 });
 
+const workday = createWorkday({
+  api,
+  ext,
+  area: storage.local,
+  sendToTab: (tabId, message) => ext.tabs.sendMessage(tabId, message, { frameId: 0 }),
+});
+const pageHandlers = { ...handlers.pages, ...workday.pages };
+const contentHandlers = {
+  ...handlers.content,
+  // A shortcut pressed on WhatsApp's page: the panel of that tab carries it out.
+  async 'content.shortcut'(msg, tabId) {
+    if (!panels.has(tabId)) return { delivered: false };
+    notifyPanel(tabId, { type: 'shortcut', action: String(msg.action ?? ''), index: Number(msg.index ?? 0) });
+    return { delivered: true };
+  },
+};
+
+// Follow-ups ring at their time even with no panel open: alarms wake this worker.
+ext.alarms?.onAlarm.addListener((alarm) => {
+  workday.onAlarm(alarm).catch(() => {});
+});
+ext.notifications?.onButtonClicked?.addListener((id, index) => {
+  workday.onButton(id, index).catch(() => {});
+});
+workday.start().catch(() => {});
+
 const OWN_PAGES = ext.runtime.getURL('');
 const WHATSAPP = /^https:\/\/web\.whatsapp\.com\//;
 
@@ -95,7 +122,7 @@ function callerOf(sender) {
 
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   const caller = callerOf(sender);
-  const table = caller === 'content' ? handlers.content : caller === 'page' ? handlers.pages : null;
+  const table = caller === 'content' ? contentHandlers : caller === 'page' ? pageHandlers : null;
   const handler = table && typeof msg?.type === 'string' && Object.hasOwn(table, msg.type) ? table[msg.type] : null;
   if (!handler) {
     sendResponse({ ok: false, error: { kind: 'internal', code: 'unknown_message', message: 'not allowed' } });

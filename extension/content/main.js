@@ -8,6 +8,8 @@ import * as panel from './features/panel.js';
 import * as drafts from './features/drafts.js';
 import * as capture from './features/capture.js';
 import * as quickReplies from './features/quick-replies.js';
+import * as openChat from './features/open-chat.js';
+import * as shortcuts from './features/shortcuts.js';
 
 const CHAT_FEATURES = [capture, quickReplies];
 
@@ -21,6 +23,8 @@ export async function start(document = globalThis.document) {
   }
   const ui = panel.init({ signal: life.signal, document, ask, open: hello.panelOpen });
   drafts.init({ signal: life.signal, document, ui });
+  openChat.init({ signal: life.signal, document });
+  shortcuts.init({ signal: life.signal, document, ask });
 
   const stop = watchChats({
     document,

@@ -1,5 +1,7 @@
 // Pure helpers of the side panel (no DOM, no extension APIs), unit-tested in node.
 
+import { parseMoney } from '../shared/time-format.js';
+
 export const SENTIMENTS = ['negative', 'neutral', 'positive'];
 export const INTENTS = [
   'purchase_pricing', 'support_technical', 'complaint', 'scheduling',
@@ -28,14 +30,13 @@ export function lastCustomerMessage(conversation) {
 }
 
 /** The PATCH body for the contact card: only the fields that changed, typed for the API. */
-export function contactChanges(contact, form) {
+export function contactChanges(contact, form, lang = 'pt_BR') {
   const out = {};
   const name = form.name.trim();
   if (name && name !== (contact.name ?? '')) out.name = name;
   if (form.stage && form.stage !== contact.stage) out.stage = form.stage;
-  const raw = String(form.value ?? '').trim().replace(',', '.');
-  const value = raw === '' ? null : Number(raw);
-  if (value === null || (Number.isFinite(value) && value >= 0)) {
+  const value = parseMoney(form.value, lang); // "1.234,56" in pt-BR, "1,234.56" in en
+  if (value === null || Number.isFinite(value)) {
     if (value !== (contact.value ?? null)) out.value = value;
   }
   const tags = [...new Set(String(form.tags ?? '').split(',').map((s) => s.trim()).filter(Boolean))].map((s) => s.slice(0, 50));
@@ -43,4 +44,22 @@ export function contactChanges(contact, form) {
   if ([...tags].sort().join('\u0000') !== before) out.tags = tags;
   if ((form.notes ?? '') !== (contact.notes ?? '')) out.notes = form.notes;
   return out;
+}
+
+/** Existing tags that complete the fragment after the last comma (not already chosen), at most `max`. */
+export function tagCompletions(input, known, max = 6) {
+  const parts = String(input ?? '').split(',');
+  const fragment = parts.pop().trim().toLocaleLowerCase();
+  const chosen = new Set(parts.map((p) => p.trim().toLocaleLowerCase()).filter(Boolean));
+  if (!fragment) return [];
+  return (known ?? [])
+    .filter((tag) => tag.toLocaleLowerCase().startsWith(fragment) && !chosen.has(tag.toLocaleLowerCase()))
+    .slice(0, max);
+}
+
+/** The tags input after choosing `tag` for the fragment being typed. */
+export function completeTag(input, tag) {
+  const parts = String(input ?? '').split(',').map((p) => p.trim());
+  parts.pop();
+  return [...parts.filter(Boolean), tag].join(', ') + ', ';
 }

@@ -4,7 +4,10 @@
 
 import { ext, ask } from '../shared/ext.js';
 import { t, initI18n } from '../shared/i18n.js';
-import { SENTIMENTS, INTENTS, STAGES, trendBars, lastCustomerMessage, contactChanges } from './model.js';
+import { SENTIMENTS, INTENTS, STAGES, trendBars, lastCustomerMessage, contactChanges, tagCompletions, completeTag } from './model.js';
+import { initWorkday } from './workday-view.js';
+import { shortcutOf } from '../shared/keyboard.js';
+import { langOf } from '../shared/time-format.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -33,10 +36,22 @@ const state = {
   corrected: {},
   formDirty: false,
   loadError: null,
+  contactEtag: null,
+  knownTags: null,
 };
+let workday = null;
+const lang = () => langOf(t('localeTag'));
+const moneyInput = (v) => (v == null ? '' : new Intl.NumberFormat(t('localeTag'), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v));
 
 // ---- notices: server down, not paired, no chat ------------------------------------------------
 function notice() {
+  const n = serverNotice();
+  // The queue needs a server and a pairing, not an open chat.
+  if (n || state.view === 'queue' || state.view === 'help') return n;
+  return chatNotice();
+}
+
+function serverNotice() {
   const s = state.status;
   if (!s) return { title: t('loading'), text: '' };
   if (s.server === 'unreachable') {
@@ -47,6 +62,10 @@ function notice() {
   }
   if (s.server === 'error') return { error: true, title: t('noticeServerErrorTitle'), text: s.error?.message ?? '' };
   if (!s.paired) return { title: t('noticeNotPairedTitle'), text: t('noticeNotPairedText'), code: 'conversa pair' };
+  return null;
+}
+
+function chatNotice() {
   if (!state.chat?.chat) return { title: t('noticeNoChatTitle'), text: t('noticeNoChatText') };
   if (state.loadError) return { error: true, title: t('noticeLoadErrorTitle'), text: state.loadError };
   if (!state.conversationId) {
@@ -60,7 +79,10 @@ function renderNotice() {
   const n = notice();
   const box = $('notice');
   box.hidden = !n;
-  $('content').hidden = Boolean(n);
+  $('content').hidden = Boolean(n) || state.view !== 'chat';
+  $('queue-view').hidden = Boolean(n) || state.view !== 'queue';
+  $('history-view').hidden = Boolean(n) || state.view !== 'history';
+  $('help-view').hidden = Boolean(n) || state.view !== 'help';
   const s = state.status;
   $('server-dot').className = `dot ${!s ? '' : s.server !== 'ok' ? 'bad' : s.paired ? 'ok' : 'warn'}`;
   if (!n) return;
@@ -78,7 +100,7 @@ function renderContact() {
   $('contact-name').value = c.name ?? '';
   $('contact-phone').textContent = c.phone ?? t('unknownPhone');
   $('contact-stage').value = c.stage ?? 'lead';
-  $('contact-value').value = c.value ?? '';
+  $('contact-value').value = moneyInput(c.value);
   $('contact-tags').value = (c.tags ?? []).join(', ');
   $('contact-notes').value = c.notes ?? '';
 }
@@ -93,21 +115,68 @@ async function saveContact(event) {
     value: $('contact-value').value,
     tags: $('contact-tags').value,
     notes: $('contact-notes').value,
-  });
+  }, lang());
   if (!Object.keys(changes).length) {
     $('contact-saved').textContent = t('nothingToSave');
     return;
   }
   $('contact-saved').textContent = t('saving');
   try {
-    const { contact } = await ask('panel.patchContact', { id: c.id, changes });
+    const { contact, etag } = await ask('panel.patchContact', { id: c.id, changes, etag: state.contactEtag });
     state.conversation.contact = contact;
+    state.contactEtag = etag;
     state.formDirty = false;
+    $('contact-conflict').hidden = true;
     renderContact();
     $('contact-saved').textContent = t('saved');
   } catch (err) {
-    $('contact-saved').textContent = t('saveFailed', [err.message ?? '']);
+    if (err.status === 412) {
+      // Someone else changed the card meanwhile: keep what was typed, show it, overwrite nothing.
+      $('contact-conflict').hidden = false;
+      $('contact-saved').textContent = t('contactConflictShort');
+    } else {
+      $('contact-saved').textContent = t('saveFailed', [err.message ?? '']);
+    }
   }
+}
+
+async function loadContactVersion(reset = false) {
+  const c = state.conversation?.contact;
+  if (!c) return;
+  try {
+    const { contact, etag } = await ask('panel.contact', { id: c.id });
+    if (state.conversation?.contact?.id !== c.id) return;
+    state.contactEtag = etag;
+    if (reset) {
+      state.conversation.contact = contact;
+      state.formDirty = false;
+      $('contact-conflict').hidden = true;
+      $('contact-saved').textContent = '';
+      renderContact();
+    }
+  } catch {
+    state.contactEtag = null;
+  }
+}
+
+async function suggestTags() {
+  const box = $('tag-suggestions');
+  try {
+    state.knownTags ??= (await ask('panel.tags')).tags;
+  } catch {
+    state.knownTags = [];
+  }
+  const input = $('contact-tags');
+  box.replaceChildren(...tagCompletions(input.value, state.knownTags).map((tag) => {
+    const b = el('button', { type: 'button', class: 'chip', role: 'option', text: tag });
+    b.addEventListener('click', () => {
+      input.value = completeTag(input.value, tag);
+      state.formDirty = true;
+      box.replaceChildren();
+      input.focus();
+    });
+    return b;
+  }));
 }
 
 // ---- analysis ----------------------------------------------------------------------------------
@@ -238,6 +307,8 @@ async function loadConversation(id) {
     state.history = out.history;
     if (!state.analysing || out.insight?.state !== 'pending') state.insight = out.insight;
     state.analysing = out.insight?.state === 'pending';
+    if (!state.formDirty) await loadContactVersion();
+    workday?.conversationLoaded();
   } catch (err) {
     if (state.conversationId === id) state.loadError = err.message ?? String(err);
   }
@@ -258,6 +329,8 @@ function onChat(chatState) {
     state.dismissed = new Set();
     state.corrected = {};
     state.formDirty = false;
+    state.contactEtag = null;
+    $('contact-conflict').hidden = true;
     $('insert-status').textContent = '';
     $('contact-saved').textContent = '';
     if (!id) {
@@ -312,6 +385,7 @@ function connect() {
   port.onMessage.addListener((msg) => {
     if (msg.type === 'chat') onChat(msg.state);
     else if (msg.type === 'sse' && msg.conversationId === state.conversationId) onStreamEvent(msg.event, msg.data);
+    else if (msg.type === 'shortcut') workday?.shortcut(msg);
   });
   port.onDisconnect.addListener(() => {
     port = null;
@@ -330,6 +404,7 @@ async function refreshStatus(fresh = false) {
     const ok = out.status.server === 'ok' && out.status.paired;
     if (!state.chat || out.chat?.updated_at !== state.chat?.updated_at) onChat(out.chat);
     else if (ok && state.conversationId && (!wasOk || state.loadError)) loadConversation(state.conversationId);
+    if (ok && !wasOk) workday?.loadQueue();
   } catch (err) {
     state.status = { server: 'error', error: err, paired: false };
   }
@@ -346,6 +421,25 @@ async function main() {
   $('intent').addEventListener('change', (e) => correct('intent', e.target.value));
   $('contact-form').addEventListener('input', () => { state.formDirty = true; });
   $('contact-form').addEventListener('submit', saveContact);
+  $('contact-tags').addEventListener('input', suggestTags);
+  $('contact-reload').addEventListener('click', () => loadContactVersion(true));
+  workday = initWorkday({
+    state,
+    ask,
+    t,
+    el,
+    onView: () => render(),
+    insertSuggestion: (index) => {
+      const s = suggestionList()[index];
+      if (s && !s.streaming) insert(s);
+    },
+  });
+  document.addEventListener('keydown', (event) => {
+    const shortcut = shortcutOf(event);
+    if (!shortcut) return;
+    event.preventDefault();
+    workday.shortcut(shortcut);
+  });
   $('notice-retry').addEventListener('click', () => refreshStatus(true));
   $('hide').addEventListener('click', () => ask('panel.setOpen', { open: false }).catch(() => {}));
   $('reanalyze').addEventListener('click', async () => {

@@ -22,7 +22,8 @@ const strip = (src) => src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\
 
 test('permissions are exactly these (a change here is a deliberate, reviewed change)', () => {
   assert.equal(manifest.manifest_version, 3);
-  assert.deepEqual(manifest.permissions, ['storage']);
+  // alarms + notifications: follow-ups ring at their time with the panel closed (issue 14).
+  assert.deepEqual(manifest.permissions, ['storage', 'alarms', 'notifications']);
   assert.deepEqual(manifest.host_permissions, ['http://127.0.0.1/*', 'https://web.whatsapp.com/*']);
   assert.deepEqual(manifest.optional_host_permissions, ['https://*/*']);
   assert.equal(manifest.optional_permissions, undefined);

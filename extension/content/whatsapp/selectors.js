@@ -92,3 +92,17 @@ export const IMAGE = [
   '[role="button"][aria-label="Open picture"] img[src^="blob:"]',
   '[role="button"] img[src^="blob:"]',
 ];
+
+/**
+ * Chat-list search box (to open a chat by its title, as an attendant would). Fixtures: an
+ * <input role="textbox"> under `#side`; older builds use a contenteditable div there. Never
+ * under `#main` (that is the compose box). The aria-label is localized: not a hook.
+ */
+export const SEARCH_BOX = [
+  '#side input[role="textbox"]',
+  '#side [contenteditable="true"][role="textbox"]',
+  '#side [contenteditable="true"]',
+];
+
+/** The clickable cell of a chat-list row: WhatsApp opens the chat on its mousedown. */
+export const CHAT_LIST_CELL = '[role="gridcell"][aria-selected], [role="gridcell"]';
