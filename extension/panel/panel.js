@@ -339,8 +339,8 @@ function onChat(chatState) {
     } else {
       loadConversation(id);
     }
-  } else if (id && chatState.analysis === 'queued') {
-    loadConversation(id); // new messages: refresh the card and the last message
+  } else if (id && chatState.analysis && chatState.analysis !== 'unchanged') {
+    loadConversation(id); // new messages (analysed or not): refresh the status, the card, the last message
   }
   render();
 }
