@@ -10,8 +10,8 @@ from desktop.store.database import Store, new_id
 from desktop.store.errors import KeyMissing, RecordNotFound
 
 _SELECT = (
-    "SELECT f.*, c.contact_id, c.title AS conversation_title, k.kid FROM followups f JOIN conversations c ON c.id = f.conversation_id"
-    " JOIN contacts k ON k.id = c.contact_id "
+    "SELECT f.*, c.contact_id, c.title AS conversation_title, k.kid FROM followups f"
+    " JOIN conversations c ON c.id = f.conversation_id JOIN contacts k ON k.id = c.contact_id "
 )
 
 

@@ -4,13 +4,13 @@ to its resolution), with the analyses, hand-overs, stage changes and follow-ups 
 from __future__ import annotations
 
 import bisect
-import math
 from typing import Any
 
 from desktop.store.database import Store
 from desktop.store.errors import KeyMissing
 
 _REOPENING = ("open", "pending")
+_END = 1e18  # an open period runs until now and beyond
 
 
 def periods(store: Store, contact_id: str) -> list[dict[str, Any]]:
@@ -46,64 +46,77 @@ def periods(store: Store, contact_id: str) -> list[dict[str, Any]]:
 
 def fill(store: Store, contact_id: str, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What happened in each period of `page`, decrypted: analyses (oldest first), hand-overs,
-    stage changes (the contact's, placed in the period they fall in) and follow-ups."""
+    stage changes (the contact's, placed in the period they fall in) and follow-ups. Only rows in
+    the page's time span are read; each period takes its slice by bisection."""
     if not page:
         return []
     conv_ids = sorted({p["conversation_id"] for p in page})
     marks = ",".join("?" * len(conv_ids))
-    insights = store.q(
-        f"SELECT id, conversation_id, sentiment_label, sentiment_score, intent_label, summary, created_at"
-        f" FROM insights WHERE conversation_id IN ({marks}) AND state='ready' ORDER BY created_at, rowid",
-        tuple(conv_ids),
+    lo_all = min(p["start"] for p in page)
+    hi_all = max(_END if p["end"] is None else p["end"] for p in page)
+    span = (*conv_ids, lo_all, hi_all)
+    insights = _by_conv(
+        store.q(
+            f"SELECT id, conversation_id, sentiment_label, sentiment_score, intent_label, summary, created_at AS at"
+            f" FROM insights WHERE conversation_id IN ({marks}) AND created_at >= ? AND created_at < ?"
+            f" AND state='ready' ORDER BY created_at, rowid",
+            span,
+        )
     )
-    counts = store.q(
-        f"SELECT conversation_id, created_at FROM messages WHERE conversation_id IN ({marks}) ORDER BY created_at",
-        tuple(conv_ids),
+    messages = _by_conv(
+        store.q(
+            f"SELECT conversation_id, created_at AS at FROM messages WHERE conversation_id IN ({marks})"
+            f" AND created_at >= ? AND created_at < ? ORDER BY created_at",
+            span,
+        )
     )
-    transfers = store.q(
-        f"SELECT id, conversation_id, at, user_id, value, note FROM conversation_events"
-        f" WHERE conversation_id IN ({marks}) AND kind='transfer' ORDER BY at, rowid",
-        tuple(conv_ids),
+    transfers = _by_conv(
+        store.q(
+            f"SELECT id, conversation_id, at, user_id, value, note FROM conversation_events"
+            f" WHERE conversation_id IN ({marks}) AND at >= ? AND at < ? AND kind='transfer' ORDER BY at, rowid",
+            span,
+        )
     )
-    followups = store.q(
-        f"SELECT id, conversation_id, due_at, note, done_at, created_at FROM followups"
-        f" WHERE conversation_id IN ({marks}) ORDER BY created_at, id",
-        tuple(conv_ids),
+    followups = _by_conv(
+        store.q(
+            f"SELECT id, conversation_id, due_at, note, done_at, created_at AS at FROM followups"
+            f" WHERE conversation_id IN ({marks}) AND created_at >= ? AND created_at < ? ORDER BY created_at, id",
+            span,
+        )
     )
     stages = store.q(
-        "SELECT at, user_id, value FROM conversation_events WHERE contact_id=? AND kind='stage' ORDER BY at, rowid",
-        (contact_id,),
+        "SELECT at, user_id, value FROM conversation_events WHERE contact_id=? AND kind='stage'"
+        " AND at >= ? AND at < ? ORDER BY at, rowid",
+        (contact_id, lo_all, hi_all),
     )
-    msg_times: dict[str, list[float]] = {}
-    for m in counts:
-        msg_times.setdefault(m["conversation_id"], []).append(m["created_at"])
+    stage_times = [s["at"] for s in stages]
     out = []
     for p in page:
-        lo, hi = p["start"], p["end"] if p["end"] is not None else math.inf
+        lo, hi = p["start"], _END if p["end"] is None else p["end"]
         cid = p["conversation_id"]
 
-        def within(at: float, conv: str | None, own: str = cid, lo: float = lo, hi: float = hi) -> bool:
-            return (conv is None or conv == own) and lo <= at < hi
+        def part(groups: dict[str, tuple[list[float], list[dict[str, Any]]]], cid: str = cid, lo=lo, hi=hi) -> list:
+            times, rows = groups.get(cid, ([], []))
+            return rows[bisect.bisect_left(times, lo) : bisect.bisect_left(times, hi)]
 
-        mine = [i for i in insights if within(i["created_at"], i["conversation_id"])]
+        mine = part(insights)
         last = mine[-1] if mine else None
         summary = None
         for i in reversed(mine):
             if i["summary"] is not None:
                 summary = _unseal(store, i["summary"], "insights", "summary", i["id"])
                 break
-        times = msg_times.get(cid, [])
         out.append(
             {
                 "conversation_id": cid,
                 "started_at": p["start"],
                 "ended_at": p["end"],
-                "messages": bisect.bisect_left(times, hi) - bisect.bisect_left(times, lo),
+                "messages": len(part(messages)),
                 "summary": summary,
                 "sentiment": last["sentiment_label"] if last else None,
                 "intent": last["intent_label"] if last else None,
                 "sentiments": [
-                    {"at": i["created_at"], "label": i["sentiment_label"], "score": i["sentiment_score"]}
+                    {"at": i["at"], "label": i["sentiment_label"], "score": i["sentiment_score"]}
                     for i in mine
                     if i["sentiment_label"]
                 ],
@@ -114,11 +127,11 @@ def fill(store: Store, contact_id: str, page: list[dict[str, Any]]) -> list[dict
                         "to": t["value"],
                         "note": _unseal(store, t["note"], "conversation_events", "note", t["id"]),
                     }
-                    for t in transfers
-                    if within(t["at"], t["conversation_id"])
+                    for t in part(transfers)
                 ],
                 "stage_changes": [
-                    {"at": s["at"], "by": s["user_id"], "stage": s["value"]} for s in stages if within(s["at"], None)
+                    {"at": s["at"], "by": s["user_id"], "stage": s["value"]}
+                    for s in stages[bisect.bisect_left(stage_times, lo) : bisect.bisect_left(stage_times, hi)]
                 ],
                 "followups": [
                     {
@@ -127,11 +140,20 @@ def fill(store: Store, contact_id: str, page: list[dict[str, Any]]) -> list[dict
                         "done": f["done_at"] is not None,
                         "note": _unseal(store, f["note"], "followups", "note", f["id"]) or "",
                     }
-                    for f in followups
-                    if within(f["created_at"], f["conversation_id"])
+                    for f in part(followups)
                 ],
             }
         )
+    return out
+
+
+def _by_conv(rows: list[dict[str, Any]]) -> dict[str, tuple[list[float], list[dict[str, Any]]]]:
+    """Rows (already ordered by `at`) grouped by conversation, with their times for bisection."""
+    out: dict[str, tuple[list[float], list[dict[str, Any]]]] = {}
+    for r in rows:
+        times, items = out.setdefault(r["conversation_id"], ([], []))
+        times.append(r["at"])
+        items.append(r)
     return out
 
 

@@ -234,6 +234,10 @@ def _attendant_workflow(db: sqlite_utils.Database) -> None:
     db["conversations"].add_column("transferred_at", float)
     db["conversations"].add_column("transferred_by", str)
     db["conversations"].create_index(["status"])
+    # An attendant's queue is read from their own conversations (owner, or their contacts').
+    db["conversations"].create_index(["owner_id", "status"])
+    db["conversations"].create_index(["contact_id"])
+    db["contacts"].create_index(["owner_id"])
     # The queue reads the last reply and the first unanswered customer message of each chat.
     db["messages"].create_index(["conversation_id", "direction", "sort_ts"])
     db["followups"].create(

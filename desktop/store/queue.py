@@ -9,23 +9,26 @@ from typing import Any
 from desktop.store.database import Store
 from desktop.store.errors import KeyMissing
 
-# The same visibility rule as reports._VISIBLE: the contact's owner, else the conversation's.
-_VISIBLE = "(coalesce(k.owner_id, c.owner_id) = :owner)"
-
+# Visibility is reports._VISIBLE's rule, coalesce(k.owner_id, c.owner_id) = owner, written below
+# as two halves that each use an index.
 _CANDIDATES = (
-    "SELECT x.*,"
-    " (SELECT min(m.sort_ts) FROM messages m WHERE m.conversation_id = x.id AND m.direction = 'in'"
-    "   AND m.kind != 'system' AND m.sort_ts > coalesce(x.last_out, '')) AS waiting_since,"
-    " (SELECT 1 FROM messages m WHERE m.conversation_id = x.id AND m.direction = 'out'"
-    "   AND m.created_at > x.transferred_at LIMIT 1) AS answered_since_transfer,"
-    " (SELECT i.sentiment_label || ' ' || i.created_at FROM insights i WHERE i.conversation_id = x.id"
+    # The owner's open chats first (two indexed halves of the visibility rule), then per chat only.
+    "WITH mine(id) AS MATERIALIZED ("
+    " SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id"
+    "  WHERE c.owner_id = :owner AND c.status IN ('open', 'pending') AND k.owner_id IS NULL"
+    " UNION ALL SELECT c.id FROM contacts k CROSS JOIN conversations c ON c.contact_id = k.id"
+    "  WHERE k.owner_id = :owner AND c.status IN ('open', 'pending')) "
+    "SELECT c.id, c.status, c.contact_id, c.transferred_at, c.transferred_by,"
+    " (SELECT min(m.sort_ts) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'"
+    "   AND m.kind != 'system' AND m.sort_ts > coalesce((SELECT max(o.sort_ts) FROM messages o"
+    "   WHERE o.conversation_id = c.id AND o.direction = 'out'), '')) AS waiting_since,"
+    " (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'out'"
+    "   AND m.created_at > c.transferred_at LIMIT 1) AS answered_since_transfer,"
+    " (SELECT i.sentiment_label || ' ' || i.created_at FROM insights i WHERE i.conversation_id = c.id"
     "   AND i.sentiment_label IS NOT NULL ORDER BY i.created_at DESC LIMIT 1) AS model_mood,"
-    " (SELECT l.label || ' ' || l.created_at FROM label_corrections l WHERE l.conversation_id = x.id"
+    " (SELECT l.label || ' ' || l.created_at FROM label_corrections l WHERE l.conversation_id = c.id"
     "   AND l.task = 'sentiment' ORDER BY l.created_at DESC LIMIT 1) AS corrected_mood "
-    "FROM (SELECT c.id, c.status, c.contact_id, c.transferred_at, c.transferred_by,"
-    "  (SELECT max(m.sort_ts) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'out') AS last_out"
-    "  FROM conversations c JOIN contacts k ON k.id = c.contact_id"
-    "  WHERE c.status IN ('open', 'pending') AND " + _VISIBLE + ") x"
+    "FROM mine CROSS JOIN conversations c ON c.id = mine.id"
 )
 
 

@@ -4,10 +4,10 @@
 
 import { ext, ask } from '../shared/ext.js';
 import { t, initI18n } from '../shared/i18n.js';
-import { SENTIMENTS, INTENTS, STAGES, trendBars, lastCustomerMessage, contactChanges, tagCompletions, completeTag } from './model.js';
+import { SENTIMENTS, INTENTS, STAGES, trendBars, lastCustomerMessage } from './model.js';
+import { createContactCard } from './contact-card.js';
 import { initWorkday } from './workday-view.js';
 import { shortcutOf } from '../shared/keyboard.js';
-import { langOf } from '../shared/time-format.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -40,8 +40,7 @@ const state = {
   knownTags: null,
 };
 let workday = null;
-const lang = () => langOf(t('localeTag'));
-const moneyInput = (v) => (v == null ? '' : new Intl.NumberFormat(t('localeTag'), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v));
+const card = createContactCard({ state, ask, t, el });
 
 // ---- notices: server down, not paired, no chat ------------------------------------------------
 function notice() {
@@ -91,92 +90,6 @@ function renderNotice() {
   $('notice-text').textContent = n.text;
   $('notice-code').hidden = !n.code;
   $('notice-code').textContent = n.code ?? '';
-}
-
-// ---- contact card ------------------------------------------------------------------------------
-function renderContact() {
-  const c = state.conversation?.contact;
-  if (!c || state.formDirty) return;
-  $('contact-name').value = c.name ?? '';
-  $('contact-phone').textContent = c.phone ?? t('unknownPhone');
-  $('contact-stage').value = c.stage ?? 'lead';
-  $('contact-value').value = moneyInput(c.value);
-  $('contact-tags').value = (c.tags ?? []).join(', ');
-  $('contact-notes').value = c.notes ?? '';
-}
-
-async function saveContact(event) {
-  event.preventDefault();
-  const c = state.conversation?.contact;
-  if (!c) return;
-  const changes = contactChanges(c, {
-    name: $('contact-name').value,
-    stage: $('contact-stage').value,
-    value: $('contact-value').value,
-    tags: $('contact-tags').value,
-    notes: $('contact-notes').value,
-  }, lang());
-  if (!Object.keys(changes).length) {
-    $('contact-saved').textContent = t('nothingToSave');
-    return;
-  }
-  $('contact-saved').textContent = t('saving');
-  try {
-    const { contact, etag } = await ask('panel.patchContact', { id: c.id, changes, etag: state.contactEtag });
-    state.conversation.contact = contact;
-    state.contactEtag = etag;
-    state.formDirty = false;
-    $('contact-conflict').hidden = true;
-    renderContact();
-    $('contact-saved').textContent = t('saved');
-  } catch (err) {
-    if (err.status === 412) {
-      // Someone else changed the card meanwhile: keep what was typed, show it, overwrite nothing.
-      $('contact-conflict').hidden = false;
-      $('contact-saved').textContent = t('contactConflictShort');
-    } else {
-      $('contact-saved').textContent = t('saveFailed', [err.message ?? '']);
-    }
-  }
-}
-
-async function loadContactVersion(reset = false) {
-  const c = state.conversation?.contact;
-  if (!c) return;
-  try {
-    const { contact, etag } = await ask('panel.contact', { id: c.id });
-    if (state.conversation?.contact?.id !== c.id) return;
-    state.contactEtag = etag;
-    if (reset) {
-      state.conversation.contact = contact;
-      state.formDirty = false;
-      $('contact-conflict').hidden = true;
-      $('contact-saved').textContent = '';
-      renderContact();
-    }
-  } catch {
-    state.contactEtag = null;
-  }
-}
-
-async function suggestTags() {
-  const box = $('tag-suggestions');
-  try {
-    state.knownTags ??= (await ask('panel.tags')).tags;
-  } catch {
-    state.knownTags = [];
-  }
-  const input = $('contact-tags');
-  box.replaceChildren(...tagCompletions(input.value, state.knownTags).map((tag) => {
-    const b = el('button', { type: 'button', class: 'chip', role: 'option', text: tag });
-    b.addEventListener('click', () => {
-      input.value = completeTag(input.value, tag);
-      state.formDirty = true;
-      box.replaceChildren();
-      input.focus();
-    });
-    return b;
-  }));
 }
 
 // ---- analysis ----------------------------------------------------------------------------------
@@ -289,7 +202,7 @@ async function dismissSuggestion(s) {
 function render() {
   renderNotice();
   if ($('content').hidden) return;
-  renderContact();
+  card.render();
   renderAnalysis();
   renderSuggestions();
 }
@@ -307,7 +220,7 @@ async function loadConversation(id) {
     state.history = out.history;
     if (!state.analysing || out.insight?.state !== 'pending') state.insight = out.insight;
     state.analysing = out.insight?.state === 'pending';
-    if (!state.formDirty) await loadContactVersion();
+    if (!state.formDirty) await card.loadVersion();
     workday?.conversationLoaded();
   } catch (err) {
     if (state.conversationId === id) state.loadError = err.message ?? String(err);
@@ -420,9 +333,7 @@ async function main() {
   $('intent').replaceChildren(...INTENTS.map((s) => el('option', { value: s, text: t(`intent_${s}`) })));
   $('intent').addEventListener('change', (e) => correct('intent', e.target.value));
   $('contact-form').addEventListener('input', () => { state.formDirty = true; });
-  $('contact-form').addEventListener('submit', saveContact);
-  $('contact-tags').addEventListener('input', suggestTags);
-  $('contact-reload').addEventListener('click', () => loadContactVersion(true));
+  card.wire();
   workday = initWorkday({
     state,
     ask,
