@@ -33,8 +33,9 @@ async def attendants(request: web.Request) -> web.Response:
 async def queue(request: web.Request) -> web.Response:
     """The caller's chats waiting for a reply (SLA first, then by wait band and mood), then due follow-ups.
 
-    A chat waits from its first customer message no reply followed; a chat handed over and not yet
-    answered waits from the hand-over and carries its note. Admins may pass ?user=."""
+    A chat waits from its first customer message that neither a reply nor a resolution followed; a
+    chat handed over and not yet answered waits from the hand-over and carries its note. Admins may
+    pass ?user=."""
     out = await request.app[SERVICE].workflow.queue(principal(request), dict(request.query))
     return web.json_response(out)
 

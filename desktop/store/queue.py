@@ -21,7 +21,10 @@ _CANDIDATES = (
     "SELECT c.id, c.status, c.contact_id, c.transferred_at, c.transferred_by,"
     " (SELECT min(m.sort_ts) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'"
     "   AND m.kind != 'system' AND m.sort_ts > coalesce((SELECT max(o.sort_ts) FROM messages o"
-    "   WHERE o.conversation_id = c.id AND o.direction = 'out'), '')) AS waiting_since,"
+    "   WHERE o.conversation_id = c.id AND o.direction = 'out'), '')"
+    # A resolution closes the wait too: what the customer wrote before it no longer waits.
+    "   AND m.created_at > coalesce((SELECT max(e.at) FROM conversation_events e WHERE e.conversation_id = c.id"
+    "   AND e.kind = 'status' AND e.value = 'resolved'), 0)) AS waiting_since,"
     " (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'out'"
     "   AND m.created_at > c.transferred_at LIMIT 1) AS answered_since_transfer,"
     " (SELECT i.sentiment_label || ' ' || i.created_at FROM insights i WHERE i.conversation_id = c.id"

@@ -215,6 +215,8 @@ export function initWorkday({ state, ask, t, el, onView, insertSuggestion }) {
     try {
       const page = await ask('panel.contactHistory', { contactId, cursor: local.historyCursor });
       if (state.conversation?.contact?.id !== contactId) return;
+      $('history-notes').hidden = !page.notes;
+      $('history-notes').textContent = page.notes ? t('historyNotes', [page.notes]) : '';
       local.history.push(...page.items);
       local.historyCursor = page.next_cursor;
       $('history-list').append(...page.items.map((p) => periodItem(periodView(p, lang()))));
@@ -244,6 +246,25 @@ export function initWorkday({ state, ask, t, el, onView, insertSuggestion }) {
     if (v.stages.length) li.append(el('p', { class: 'facts', text: t('historyStages', [v.stages.map((s) => t(`stage_${s}`)).join(' → ')]) }));
     for (const f of v.followups) li.append(el('p', { class: 'fu', text: t(f.done ? 'historyFollowupDone' : 'historyFollowup', [f.due, f.note]) }));
     return li;
+  }
+
+  /** An old customer writes again: the summary of their last finished period comes first. */
+  async function loadPrevious() {
+    const contactId = state.conversation?.contact?.id;
+    $('previous').hidden = true;
+    if (!contactId) return;
+    try {
+      const page = await ask('panel.contactHistory', { contactId, limit: 3 });
+      if (state.conversation?.contact?.id !== contactId) return;
+      const last = page.items.find((p) => p.ended_at && p.summary);
+      if (!last) return;
+      const v = periodView(last, lang());
+      $('previous-when').textContent = t('previousSummary', [v.range]);
+      $('previous-summary').textContent = v.summary;
+      $('previous').hidden = false;
+    } catch {
+      // the history is a help, not a requirement: nothing shown
+    }
   }
 
   // ---- help and shortcuts ------------------------------------------------------------------
@@ -281,6 +302,7 @@ export function initWorkday({ state, ask, t, el, onView, insertSuggestion }) {
     conversationLoaded() {
       renderStatus();
       loadFollowups();
+      loadPrevious();
       if (state.view === 'history') loadHistory(true);
     },
   };
