@@ -237,8 +237,9 @@ export function initWorkday({ state, ask, t, el, onView, insertSuggestion }) {
       line.setAttribute('points', v.points);
       svg.append(line);
     }
-    const head = el('div', { class: 'line' }, el('span', { class: 'range', text: v.open ? t('historyOpen', [v.range]) : v.range }), svg);
+    const head = el('div', { class: 'line' }, el('span', { class: 'range', text: v.open ? t('historyOpen', [v.range]) : v.range }));
     if (v.sentiment) head.append(el('span', { class: `mood ${v.sentiment}`, text: t(`sentiment_${v.sentiment}`) }));
+    head.append(svg); // last, so the sparklines line up
     const li = el('li', { class: `period${v.open ? ' open' : ''}` }, head);
     if (v.intent) li.append(el('p', { class: 'facts', text: t(`intent_${v.intent}`) }));
     li.append(el('p', { class: 'summary', text: v.summary || t('historyNoSummary') }));

@@ -311,6 +311,9 @@ def _day(srv, admin, ana, bia):
     )
     assert fb.is_hidden("#contact-conflict")
 
+    fb.evaluate("() => window.scrollTo(0, 0)")
+    fb.frame_element().screenshot(path=str(EXTENSION.parent / "tests" / "artifacts" / "panel-chat-workflow.png"))
+
     # 9. Histórico: two periods (before the resolution, and since the re-open), newest first.
     fb.click("#tab-history")
     fb.wait_for_function("() => document.querySelectorAll('#history-list li.period').length === 2", timeout=SHORT)
