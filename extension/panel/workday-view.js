@@ -169,6 +169,7 @@ export function initWorkday({ state, ask, t, el, onView, insertSuggestion }) {
       const q = await ask('panel.queue');
       $('queue-count').textContent = q.count ? String(q.count) : '';
       renderQueue(q.items);
+      loadFollowups(); // the chat's reminders that came due meanwhile
     } catch (err) {
       say('queue-status', t('actionFailed', [err.message ?? '']));
     }

@@ -287,6 +287,15 @@ def _day(srv, admin, ana, bia):
         timeout=SHORT,
     )
     fb.click("#tab-chat")
+    # Done from the panel: no longer due, gone from the queue's line.
+    fb.wait_for_selector(f"#followups li.due[data-id='{fid.split(':', 1)[1]}']", timeout=SHORT)
+    fb.click(f"#followups li[data-id='{fid.split(':', 1)[1]}'] button:text('Feito')")
+    wait_until(
+        lambda: not _api(srv, srv.login("bia", PW)["access_token"], "GET", "/followups?due=true").json()["items"],
+        SHORT,
+        "the follow-up done",
+    )
+    fb.wait_for_function("() => !document.querySelector('#followups li')", timeout=SHORT)
 
     # 8. Stage and value edited in place persist; a concurrent edit gets the conflict message.
     contact_id = _api(srv, admin, "GET", f"/conversations/{conv['id']}").json()["contact"]["id"]
