@@ -275,14 +275,19 @@ def field_names(fields: Iterable[str], t: Translate) -> str:
     return ", ".join(t(f"contacts.field.{f}") if f in _FIELD_KEYS else f for f in fields)
 
 
-def preview_groups(job: dict[str, Any], t: Translate, lang: str = "pt_BR") -> dict[str, list[PreviewRow]]:
+def preview_groups(
+    job: dict[str, Any], t: Translate, lang: str = "pt_BR", names: dict[int, str] | None = None
+) -> dict[str, list[PreviewRow]]:
     """A finished contacts.import job → its rows grouped: created / updated (fields changed) /
-    unchanged / rejected (why). The dry run's values (``preview``) name each row when present."""
+    unchanged / rejected (why). The dry run's values (``preview``) name each row when present;
+    ``names`` (row → name, from the dry run of the same input) names the rows of the real run."""
+    names = names or {}
     result = job.get("result") or {}
     groups: dict[str, list[PreviewRow]] = {g: [] for g in IMPORT_GROUPS}
     for r in result.get("rows") or []:
         lead = r.get("preview") or r.get("lead") or {}
-        name = lead.get("name") or lead.get("phone") or r.get("contact_id") or t("contacts.unnamed")
+        name = lead.get("name") or lead.get("phone") or names.get(int(r.get("row", 0))) or r.get("contact_id") \
+            or t("contacts.unnamed")
         if lead.get("external_id"):
             name = f"{name} (#{lead['external_id']})"
         action = r.get("action", "rejected")
@@ -307,8 +312,10 @@ def preview_counts(job: dict[str, Any]) -> dict[str, int]:
     return {g: int(counts.get(g, 0)) for g in IMPORT_GROUPS}
 
 
-def group_title(group: str, n: int, t: Translate) -> str:
-    return f"{t(f'contacts.import.group.{group}')} ({n})"
+def group_title(group: str, n: int, t: Translate, *, done: bool = False) -> str:
+    """"Serão criados (2)" in a preview, "Criados (2)" after the import."""
+    kind = "done_group" if done else "group"
+    return f"{t(f'contacts.import.{kind}.{group}')} ({n})"
 
 
 # -- LGPD ----------------------------------------------------------------------------------------
