@@ -174,6 +174,7 @@ def test_contacts_table_and_pipeline_board(env):
     env["root"].update()
     frame, total, tree = view.board_columns["proposal"]
     assert frame.cget("text") == "Proposta · 1" and total.cget("text") == "R$ 12.500,00"
+    assert [tree.item(i, "values")[0].strip() for i in tree.get_children()] == ["Beatriz Ramos", "R$ 12.500,00"]
     _, won_total, _ = view.board_columns["won"]
     assert won_total.cget("text") == "R$ 7.800,00"
     path = screenshot("ui_contacts_pipeline")

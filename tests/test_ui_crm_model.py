@@ -23,7 +23,7 @@ CONTACTS = [
 METRICS = {
     "health": {"threshold": 50, "contacts": [
         {"contact_id": "k1", "score": 35, "previous": 60, "reasons": ["waiting_unanswered"]},
-        {"contact_id": "k2", "score": 90, "previous": None, "reasons": []},
+        {"contact_id": "k2", "score": 90, "previous": None, "reasons": ["inactive_14d"]},
     ]},
     "at_risk": [{"contact_id": "k1", "name": "Maria Souza", "score": 35, "stage": "proposal",
                  "reasons": [{"code": "waiting_unanswered", "text": "cliente aguardando resposta além do SLA"}]}],
@@ -33,19 +33,22 @@ USERS = {"u1": "ana", "u2": "bruno"}
 
 def rows(lang="pt_BR"):
     t = PT if lang == "pt_BR" else EN
-    return cm.contact_rows(CONTACTS, cm.health_index(METRICS), USERS, t, lang)
+    return cm.contact_rows(CONTACTS, cm.health_index(METRICS, t), USERS, t, lang)
 
 
 def test_rows_format_money_stage_owner_and_health_in_pt_br():
     r = {x.id: x for x in rows()}
     assert r["k1"].cells() == ("Maria Souza", "+5511987654321", "Proposta", "R$ 12.500,00", "padaria, sp", "ana",
                                "35 ⚠ em risco", "101")
-    assert r["k2"].value_text == "R$ 1.234,50" and r["k2"].owner_text == "sem responsável"
-    assert r["k2"].health_text == "90"
+    assert r["k2"].value_text == "R$ 1.234,50" and r["k2"].owner_text == "—"
+    assert r["k2"].health_text == "90" and r["k2"].health.reasons == ["sem mensagens há 14 dias ou mais"]
     assert r["k3"].name == "+551134567890" and r["k3"].value_text == "—" and r["k3"].health_text == "—"
     assert r["k1"].health.reasons == ["cliente aguardando resposta além do SLA"]
     en = {x.id: x for x in rows("en")}
     assert en["k1"].value_text == "R$12,500.00" and en["k1"].stage_text == "Proposal"
+    assert en["k1"].health.reasons == ["customer waiting for a reply beyond the SLA"]
+    # at risk is the server's call (the at_risk list), not a guess from the score
+    assert not r["k2"].health.at_risk and r["k1"].health.at_risk
 
 
 @pytest.mark.parametrize("filters, ids", [

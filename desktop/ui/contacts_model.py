@@ -30,20 +30,27 @@ class Health:
     reasons: list[str] = field(default_factory=list)
 
 
-def health_index(metrics: dict[str, Any] | None) -> dict[str, Health]:
-    """contact id → its health score from GET /metrics (``health.contacts`` and ``at_risk``)."""
+def health_index(metrics: dict[str, Any] | None, t: Translate | None = None) -> dict[str, Health]:
+    """contact id → its health score from GET /metrics: ``health.contacts`` scores every contact,
+    ``at_risk`` says which are at risk (the server's rule: below the threshold, or falling).
+    Reasons are codes, shown through the catalogue (``contacts.health.reason.<code>``)."""
     if not metrics:
         return {}
+
+    def said(code: str) -> str:
+        key = f"contacts.health.reason.{code}"
+        text = t(key) if t else key
+        return code if text == key else text
+
     health = metrics.get("health") or {}
-    threshold = health.get("threshold", 50)
-    out: dict[str, Health] = {}
-    for c in health.get("contacts") or []:
-        falling = c.get("previous") is not None and c["score"] < c["previous"]
-        out[c["contact_id"]] = Health(c["score"], c["score"] < threshold or falling, list(c.get("reasons") or []))
-    for r in metrics.get("at_risk") or []:  # its reasons carry readable text
+    out: dict[str, Health] = {
+        c["contact_id"]: Health(c["score"], False, [said(r) for r in c.get("reasons") or []])
+        for c in health.get("contacts") or []
+    }
+    for r in metrics.get("at_risk") or []:
         h = out.setdefault(r["contact_id"], Health(r["score"], True))
         h.at_risk = True
-        h.reasons = [x.get("text") or x.get("code", "") for x in r.get("reasons") or []] or h.reasons
+        h.reasons = [said(x.get("code", "")) for x in r.get("reasons") or []] or h.reasons
     return out
 
 
@@ -93,7 +100,7 @@ def contact_rows(
         h = health.get(c["id"])
         name = c.get("name") or c.get("phone") or t("contacts.unnamed")
         owner = c.get("owner")
-        owner_text = users.get(owner, owner or "") if owner else t("contacts.owner.none")
+        owner_text = users.get(owner, owner) if owner else "—"
         tags = list(c.get("tags") or [])
         if h is None:
             health_text = "—"

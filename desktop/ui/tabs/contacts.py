@@ -20,6 +20,8 @@ from desktop.ui.api_client import ApiError
 from desktop.ui.tabs import Tab, TabContext
 
 AT_RISK_BG = "#fde2e1"
+DETAIL_WIDTH = 390
+VALUE_ROW = ":value"  # the board's second line of a card
 JOB_POLL_SECONDS = 0.3
 
 
@@ -97,9 +99,11 @@ class View(Tab):
         self.search_entry.pack(side="left", padx=(4, 12))
         self.filter_boxes: dict[str, ttk.Combobox] = {}
         self._filter_values: dict[str, list[str]] = {}
+        filters = ttk.Frame(self)
+        filters.pack(fill="x", pady=(6, 0))
         for key in ("stage", "tag", "owner", "health"):
-            ttk.Label(bar, text=t(f"contacts.filter.{key}")).pack(side="left")
-            box = ttk.Combobox(bar, state="readonly", width=14)
+            ttk.Label(filters, text=t(f"contacts.filter.{key}")).pack(side="left")
+            box = ttk.Combobox(filters, state="readonly", width=16)
             box.pack(side="left", padx=(4, 10))
             box.bind("<<ComboboxSelected>>", lambda _e: self._render())
             self.filter_boxes[key] = box
@@ -111,21 +115,24 @@ class View(Tab):
         self._set_choices("owner", [model.ALL], [t("contacts.filter.any")])
         self.refresh_button = ttk.Button(bar, text=t("contacts.refresh"), command=self.refresh)
         self.refresh_button.pack(side="right")
+        self.semicolon = tk.BooleanVar(value=self.lang == "pt_BR")  # pt-BR Excel splits cells on ;
+        ttk.Checkbutton(bar, text=t("contacts.export_csv.semicolon"), variable=self.semicolon).pack(side="right")
         self.export_button = ttk.Button(bar, text=t("contacts.export_csv"), command=self.export_csv)
         self.export_button.pack(side="right", padx=4)
         self.import_button = ttk.Button(bar, text=t("contacts.import"), command=self.open_import)
         self.import_button.pack(side="right", padx=4)
-        self.semicolon = tk.BooleanVar(value=self.lang == "pt_BR")
 
         self.busy = Busy(self)
         self.busy.frame.pack(fill="x", pady=(6, 4))
 
-        panes = ttk.PanedWindow(self, orient="horizontal")
-        panes.pack(fill="both", expand=True)
-        self.views = ttk.Notebook(panes)
-        panes.add(self.views, weight=3)
-        self.detail = ttk.Frame(panes, padding=(10, 0, 0, 0))
-        panes.add(self.detail, weight=1)
+        body = ttk.Frame(self)
+        body.pack(fill="both", expand=True)
+        # The card keeps its width (its form would be crushed); the table and board take the rest.
+        self.detail = ttk.Frame(body, padding=(12, 0, 0, 0), width=DETAIL_WIDTH)
+        self.detail.pack(side="right", fill="y")
+        self.detail.pack_propagate(False)
+        self.views = ttk.Notebook(body)
+        self.views.pack(side="left", fill="both", expand=True)
 
         table_page = ttk.Frame(self.views)
         self.views.add(table_page, text=t("contacts.view.table"))
@@ -134,8 +141,8 @@ class View(Tab):
         holder = ttk.Frame(table_page)
         holder.pack(fill="both", expand=True)
         self.table = ttk.Treeview(holder, columns=model.COLUMNS, show="headings", selectmode="browse")
-        widths = {"name": 170, "phone": 130, "stage": 95, "value": 110, "tags": 130, "owner": 95, "health": 105,
-                  "external_id": 80}
+        widths = {"name": 150, "phone": 135, "stage": 95, "value": 105, "tags": 110, "owner": 85, "health": 110,
+                  "external_id": 90}
         for col in model.COLUMNS:
             self.table.heading(col, text=t(f"contacts.col.{col}"), command=lambda c=col: self._sort_by(c))
             self.table.column(col, width=widths[col], anchor="e" if col in ("value",) else "w", stretch=col == "name")
@@ -154,14 +161,15 @@ class View(Tab):
         self.board_columns: dict[str, tuple[ttk.LabelFrame, ttk.Label, ttk.Treeview]] = {}
         for i, stage in enumerate(STAGES):
             self.board_page.columnconfigure(i, weight=1, uniform="stage")
-            frame = ttk.LabelFrame(self.board_page, text=model.stage_text(stage, t), padding=4)
-            frame.grid(row=0, column=i, sticky="nsew", padx=3, pady=3)
+            frame = ttk.LabelFrame(self.board_page, text=model.stage_text(stage, t), padding=2)
+            frame.grid(row=0, column=i, sticky="nsew", padx=2, pady=3)
             total = ttk.Label(frame, text="", font=("TkDefaultFont", 11, "bold"))
             total.pack(anchor="w")
-            tree = ttk.Treeview(frame, columns=("value",), show="tree", selectmode="browse", height=18)
-            tree.column("#0", width=120, stretch=True)
-            tree.column("value", width=90, anchor="e", stretch=False)
+            # No tree column and no headings: a card is two lines, the name and under it the value.
+            tree = ttk.Treeview(frame, columns=("card",), show="", selectmode="browse", height=18)
+            tree.column("card", width=150, minwidth=60, stretch=True)
             tree.tag_configure("at_risk", background=AT_RISK_BG)
+            tree.tag_configure("value", foreground="#555")
             tree.pack(fill="both", expand=True)
             tree.bind("<<TreeviewSelect>>", lambda _e, tr=tree: self._board_selected(tr))
             self.board_columns[stage] = (frame, total, tree)
@@ -172,11 +180,11 @@ class View(Tab):
         t = self.t
         d = self.detail
         self.detail_title = ttk.Label(d, text=t("contacts.detail.none"), font=("TkDefaultFont", 13, "bold"),
-                                      wraplength=330, justify="left")
+                                      wraplength=DETAIL_WIDTH - 20, justify="left")
         self.detail_title.pack(anchor="w")
-        self.detail_sub = ttk.Label(d, text="", foreground="#555", wraplength=330, justify="left")
+        self.detail_sub = ttk.Label(d, text="", foreground="#555", wraplength=DETAIL_WIDTH - 20, justify="left")
         self.detail_sub.pack(anchor="w")
-        self.detail_health = ttk.Label(d, text="", wraplength=330, justify="left")
+        self.detail_health = ttk.Label(d, text="", wraplength=DETAIL_WIDTH - 20, justify="left")
         self.detail_health.pack(anchor="w", pady=(2, 6))
         self.form = ttk.Frame(d)
         f = self.form
@@ -196,7 +204,8 @@ class View(Tab):
         self.owner_box = ttk.Combobox(f, state="readonly")
         self.owner_box.grid(row=3, column=1, sticky="ew", pady=2)
         ttk.Label(f, text=t("contacts.edit.notes")).grid(row=4, column=0, sticky="nw", pady=2)
-        self.notes = tk.Text(f, height=6, width=30, wrap="word", relief="solid", borderwidth=1)
+        self.notes = tk.Text(f, height=7, width=30, wrap="word", relief="solid", borderwidth=1,
+                             font="TkDefaultFont")
         self.notes.grid(row=4, column=1, sticky="ew", pady=2)
         buttons = ttk.Frame(f)
         buttons.grid(row=5, column=0, columnspan=2, sticky="ew", pady=(8, 0))
@@ -208,7 +217,7 @@ class View(Tab):
         self.export_one_button.pack(side="left")
         self.erase_button = ttk.Button(lgpd, text=t("contacts.erase"), command=self.ask_erase)
         self.erase_button.pack(side="left", padx=6)
-        self.detail_message = ttk.Label(d, text="", wraplength=330, justify="left")
+        self.detail_message = ttk.Label(d, text="", wraplength=DETAIL_WIDTH - 20, justify="left")
         self._owner_ids: list[str | None] = [None]
 
     def _set_choices(self, key: str, values: list[str], labels: list[str]) -> None:
@@ -257,7 +266,7 @@ class View(Tab):
         self.busy.say("")
         self.contacts = {c["id"]: c for c in contacts}
         self.users = users
-        self.health = model.health_index(metrics)
+        self.health = model.health_index(metrics, self.t)
         self.rows = model.contact_rows(contacts, self.health, users, self.t, self.lang)
         tags = model.all_tags(self.rows)
         self._set_choices("tag", [model.ALL, *tags], [self.t("contacts.filter.any"), *tags])
@@ -318,7 +327,8 @@ class View(Tab):
             tree.delete(*tree.get_children())
             for r in col.rows:
                 tags = ("at_risk",) if r.health and r.health.at_risk else ()
-                tree.insert("", "end", iid=r.id, text=r.name, values=(r.value_text,), tags=tags)
+                tree.insert("", "end", iid=r.id, values=(r.name,), tags=tags)
+                tree.insert("", "end", iid=f"{r.id}{VALUE_ROW}", values=(f"   {r.value_text}",), tags=(*tags, "value"))
         if self.current and self.table.exists(self.current["id"]):
             self.table.selection_set(self.current["id"])
 
@@ -329,8 +339,9 @@ class View(Tab):
 
     def _board_selected(self, tree: ttk.Treeview) -> None:
         sel = tree.selection()
-        if sel and (not self.current or self.current["id"] != sel[0]):
-            self.open_item(contact_id=sel[0])
+        cid = sel[0].removesuffix(VALUE_ROW) if sel else None
+        if cid and (not self.current or self.current["id"] != cid):
+            self.open_item(contact_id=cid)
 
     # -- one contact -----------------------------------------------------------------------------
     def open_item(self, **kw) -> None:

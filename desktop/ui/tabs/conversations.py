@@ -18,6 +18,7 @@ from desktop.ui.tabs.contacts import Busy, error_text
 PAGE = 200
 MAX_ROWS = 2000  # "Load more" beyond this many would make the list itself the slow part
 NEGATIVE_BG = "#fde2e1"
+DETAIL_WIDTH = 640
 
 
 class View(Tab):
@@ -59,12 +60,14 @@ class View(Tab):
         self.sentiment_filter.current(0)
         self.sentiment_filter.pack(side="left", padx=(4, 10))
         self.sentiment_filter.bind("<<ComboboxSelected>>", lambda _e: self._render())
+        row2 = ttk.Frame(self)
+        row2.pack(fill="x", pady=(6, 0))
         self.waiting_only = tk.BooleanVar(value=False)
-        ttk.Checkbutton(bar, text=t("conv.filter.waiting"), variable=self.waiting_only,
+        ttk.Checkbutton(row2, text=t("conv.filter.waiting"), variable=self.waiting_only,
                         command=self._render).pack(side="left")
         self.by_wait = tk.BooleanVar(value=False)
-        ttk.Checkbutton(bar, text=t("conv.sort.waiting"), variable=self.by_wait,
-                        command=self._render).pack(side="left", padx=8)
+        ttk.Checkbutton(row2, text=t("conv.sort.waiting"), variable=self.by_wait,
+                        command=self._render).pack(side="left", padx=12)
         ttk.Button(bar, text=t("conv.refresh"), command=self.refresh).pack(side="right")
         self.more_button = ttk.Button(bar, text=t("conv.more"), command=self.load_more, state="disabled")
         self.more_button.pack(side="right", padx=4)
@@ -72,17 +75,20 @@ class View(Tab):
         self.busy = Busy(self)
         self.busy.frame.pack(fill="x", pady=(6, 4))
 
-        panes = ttk.PanedWindow(self, orient="horizontal")
-        panes.pack(fill="both", expand=True)
-        left = ttk.Frame(panes)
-        panes.add(left, weight=3)
+        body = ttk.Frame(self)
+        body.pack(fill="both", expand=True)
+        self.detail = ttk.Frame(body, padding=(12, 0, 0, 0), width=DETAIL_WIDTH)
+        self.detail.pack(side="right", fill="y")
+        self.detail.pack_propagate(False)
+        left = ttk.Frame(body)
+        left.pack(side="left", fill="both", expand=True)
         self.count_label = ttk.Label(left, text="")
         self.count_label.pack(anchor="w")
         holder = ttk.Frame(left)
         holder.pack(fill="both", expand=True)
         self.table = ttk.Treeview(holder, columns=model.COLUMNS, show="headings", selectmode="browse")
-        widths = {"title": 170, "status": 80, "sentiment": 95, "intent": 130, "waiting": 80, "messages": 50,
-                  "last": 120}
+        widths = {"title": 130, "status": 75, "sentiment": 95, "intent": 120, "waiting": 80, "messages": 45,
+                  "last": 125}
         for col in model.COLUMNS:
             self.table.heading(col, text=t(f"conv.col.{col}"))
             self.table.column(col, width=widths[col], anchor="e" if col in ("waiting", "messages") else "w",
@@ -96,18 +102,19 @@ class View(Tab):
         self.empty_label = ttk.Label(left, text="", foreground="#555", wraplength=600, justify="left")
         self.empty_label.pack(anchor="w", pady=4)
 
-        self.detail = ttk.Frame(panes, padding=(10, 0, 0, 0))
-        panes.add(self.detail, weight=4)
         self._build_detail()
 
     def _build_detail(self) -> None:
         t = self.t
         d = self.detail
         self.detail_title = ttk.Label(d, text=t("conv.none_open"), font=("TkDefaultFont", 13, "bold"),
-                                      wraplength=520, justify="left")
+                                      wraplength=DETAIL_WIDTH - 40, justify="left")
         self.detail_title.pack(anchor="w")
-        self.detail_sub = ttk.Label(d, text="", foreground="#555")
-        self.detail_sub.pack(anchor="w")
+        head = ttk.Frame(d)
+        head.pack(fill="x")
+        self.detail_sub = ttk.Label(head, text="", foreground="#555")
+        self.detail_sub.pack(side="left")
+        self.contact_button = ttk.Button(head, text=t("conv.open_contact"), command=self._open_contact)
         self.opened = ttk.Frame(d)
         o = self.opened
         actions = ttk.Frame(o)
@@ -120,20 +127,18 @@ class View(Tab):
         self.status_button.pack(side="left")
         self.analyze_button = ttk.Button(actions, text=t("conv.analyze"), command=self.analyze)
         self.analyze_button.pack(side="left", padx=(12, 0))
-        self.contact_button = ttk.Button(actions, text=t("conv.open_contact"), command=self._open_contact)
-        self.contact_button.pack(side="right")
         correct = ttk.Frame(o)
         correct.pack(fill="x", pady=2)
         ttk.Label(correct, text=t("conv.correct.label")).pack(side="left")
         self.sentiment_box = ttk.Combobox(correct, state="readonly", width=12,
                                           values=[model.sentiment_text(s, t) for s in model.SENTIMENTS])
         self.sentiment_box.pack(side="left", padx=4)
-        self.intent_box = ttk.Combobox(correct, state="readonly", width=20,
+        self.intent_box = ttk.Combobox(correct, state="readonly", width=19,
                                        values=[model.intent_text(i, t) for i in model.INTENTS])
         self.intent_box.pack(side="left", padx=4)
         self.correct_button = ttk.Button(correct, text=t("conv.correct"), command=self.correct_labels)
         self.correct_button.pack(side="left")
-        self.detail_message = ttk.Label(o, text="", wraplength=560, justify="left")
+        self.detail_message = ttk.Label(o, text="", wraplength=DETAIL_WIDTH - 30, justify="left")
         self.detail_message.pack(anchor="w", pady=(2, 4))
         self.pages = ttk.Notebook(o)
         self.pages.pack(fill="both", expand=True)
@@ -141,7 +146,7 @@ class View(Tab):
         msg_page = ttk.Frame(self.pages)
         self.pages.add(msg_page, text=t("conv.tab.messages"))
         self.messages = tk.Text(msg_page, wrap="word", height=18, relief="flat", padx=8, pady=6,
-                                background="#f4f1ec")
+                                background="#f4f1ec", font="TkDefaultFont")
         mscroll = ttk.Scrollbar(msg_page, orient="vertical", command=self.messages.yview)
         self.messages.configure(yscrollcommand=mscroll.set)
         self.messages.pack(side="left", fill="both", expand=True)
@@ -158,7 +163,7 @@ class View(Tab):
         ins_page = ttk.Frame(self.pages, padding=6)
         self.pages.add(ins_page, text=t("conv.tab.insights"))
         ttk.Label(ins_page, text=t("conv.insight.latest"), font=("TkDefaultFont", 10, "bold")).pack(anchor="w")
-        self.summary = ttk.Label(ins_page, text="", wraplength=540, justify="left")
+        self.summary = ttk.Label(ins_page, text="", wraplength=DETAIL_WIDTH - 40, justify="left")
         self.summary.pack(anchor="w", pady=(2, 8))
         hcols = ("when", "sentiment", "score", "intent", "confidence")
         self.history = ttk.Treeview(ins_page, columns=hcols, show="headings", height=10)
@@ -294,6 +299,7 @@ class View(Tab):
         self.detail_message.configure(text="")
         self._fill_messages(model.message_lines(conv, t, self.lang))
         self._fill_insight(history, insight)
+        self.contact_button.pack(side="right")
         self.opened.pack(fill="both", expand=True)
         if self.table.exists(conv["id"]):
             self.table.selection_set(conv["id"])
@@ -324,7 +330,7 @@ class View(Tab):
         for i, text in enumerate(suggestions, start=1):
             box = ttk.LabelFrame(self.suggestions, text=str(i), padding=6)
             box.pack(fill="x", pady=3)
-            ttk.Label(box, text=text, wraplength=520, justify="left").pack(anchor="w")
+            ttk.Label(box, text=text, wraplength=DETAIL_WIDTH - 40, justify="left").pack(anchor="w")
         ins = insight or {}
         s = (ins.get("sentiment") or {}).get("label")
         i = (ins.get("intent") or {}).get("label")
