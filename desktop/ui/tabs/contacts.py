@@ -660,9 +660,9 @@ class ImportDialog(tk.Toplevel):
         self.tree.heading("row", text=t("contacts.import.col.row"))
         self.tree.column("row", width=60, anchor="e", stretch=False)
         self.tree.heading("detail", text=t("contacts.import.col.detail"))
-        self.tree.column("detail", width=360)
+        self.tree.column("detail", width=430)
         self.tree.heading("warnings", text=t("contacts.import.col.warnings"))
-        self.tree.column("warnings", width=160)
+        self.tree.column("warnings", width=110)
         for group, colour in (("created", "#1b6e3a"), ("updated", "#0b57d0"), ("unchanged", "#555"),
                               ("rejected", "#b3261e")):
             self.tree.tag_configure(group, foreground=colour)
