@@ -87,8 +87,8 @@ class View(Tab):
         holder = ttk.Frame(left)
         holder.pack(fill="both", expand=True)
         self.table = ttk.Treeview(holder, columns=model.COLUMNS, show="headings", selectmode="browse")
-        widths = {"title": 130, "status": 75, "sentiment": 95, "intent": 120, "waiting": 80, "messages": 45,
-                  "last": 125}
+        widths = {"title": 125, "status": 75, "sentiment": 95, "intent": 120, "waiting": 80, "messages": 40,
+                  "last": 140}
         for col in model.COLUMNS:
             self.table.heading(col, text=t(f"conv.col.{col}"))
             self.table.column(col, width=widths[col], anchor="e" if col in ("waiting", "messages") else "w",
