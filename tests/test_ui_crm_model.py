@@ -218,3 +218,10 @@ def test_every_key_the_tabs_use_exists_in_both_languages():
         keys += [f"conv.status.{s}" for s in ("open", "pending", "resolved")]
         keys += [f"contacts.import.group.{g}" for g in cm.IMPORT_GROUPS]
         assert not [k for k in keys if k not in cat], lang
+
+
+def test_label_sets_match_the_models():
+    """The window holds no llm code: its copy of the label sets must match the model's."""
+    from llm.prompts import INTENTS, SENTIMENTS
+
+    assert vm.SENTIMENTS == SENTIMENTS and vm.INTENTS == INTENTS

@@ -12,8 +12,8 @@ from typing import Any
 from desktop.pipeline import STATUSES
 from desktop.ui import conversations_model as model
 from desktop.ui.api_client import ApiError
+from desktop.ui.tab_state import Busy, error_text
 from desktop.ui.tabs import Tab, TabContext
-from desktop.ui.tabs.contacts import Busy, error_text
 
 PAGE = 200
 MAX_ROWS = 2000  # "Load more" beyond this many would make the list itself the slow part
@@ -87,7 +87,7 @@ class View(Tab):
         holder = ttk.Frame(left)
         holder.pack(fill="both", expand=True)
         self.table = ttk.Treeview(holder, columns=model.COLUMNS, show="headings", selectmode="browse")
-        widths = {"title": 125, "status": 75, "sentiment": 95, "intent": 120, "waiting": 80, "messages": 40,
+        widths = {"title": 125, "status": 75, "sentiment": 90, "intent": 140, "waiting": 75, "messages": 40,
                   "last": 140}
         for col in model.COLUMNS:
             self.table.heading(col, text=t(f"conv.col.{col}"))
