@@ -9,6 +9,7 @@ import json
 import sqlite3
 import time
 import tkinter as tk
+from tkinter import ttk
 
 import pytest
 from ui_support import display, pump, screenshot  # noqa: F401 - display is a fixture
@@ -362,6 +363,27 @@ def test_conversations_list_open_status_and_label_correction(env):
     assert ("sentiment", other) in stored
     if current_intent != "cancellation":
         assert ("intent", "cancellation") in stored
+
+    # The analysis finishes (summary and suggestions, streamed after the labels): reopened, the
+    # tab shows exactly what the server's latest insight holds.
+    deadline = time.monotonic() + 900
+    while True:
+        latest = env["srv"].request("GET", f"/api/v1/conversations/{mariana}/insights", token=env["token"]).json()
+        if latest["state"] != "pending":
+            break
+        assert time.monotonic() < deadline, latest
+        time.sleep(1)
+    view.open_item(conversation_id=mariana)
+    _settle(env, view, lambda: (view.insight or {}).get("state") == latest["state"])
+    shown = [label.cget("text") for box in view.suggestions.winfo_children()
+             for label in (box.winfo_children() if isinstance(box, ttk.Labelframe) else [box])]
+    expected = [x["text"] for x in latest.get("suggestions") or []]
+    assert shown == (expected or ["Sem sugestões na última análise."])
+    if latest["state"] == "ready":
+        assert view.summary.cget("text") == (latest.get("summary") or "(sem resumo)")
+    view.pages.select(2)
+    env["root"].update()
+    screenshot("ui_conversation_suggestions")
 
     view.analyze_button.invoke()
     _settle(env, view, lambda: "Análise na fila" in view.detail_message.cget("text"))

@@ -237,6 +237,9 @@ class View(Tab):
         self._owner_ids = [None, *owner_ids]
         self.owner_box.configure(values=[self.t("contacts.owner.none")] + [users[u] for u in owner_ids])
         self.loaded = True
+        admin = self.ctx.client.is_admin  # import and exports are admin routes: not offered to attendants
+        for b in (self.import_button, self.export_button):
+            b.configure(state="normal" if admin else "disabled")
         self._render()
         want, self._want = self._want, None
         if want:
