@@ -110,3 +110,25 @@ def test_a_stale_edit_is_shown_as_a_conflict_never_overwritten(display, etags): 
         bridge.close()
         root.destroy()
         srv.shutdown()
+
+
+def test_an_attendant_is_not_offered_the_admin_actions(display):  # noqa: F811
+    api = Api(etags=False)
+    srv = _server(api)
+    root = tk.Tk()
+    bridge = Bridge()
+    try:
+        client = ApiClient(f"http://127.0.0.1:{srv.server_address[1]}/api/v1")
+        client.access_token, client.user = "token", {"id": "u2", "username": "ana", "role": "attendant"}
+        view = contacts_tab.View(root, TabContext(client=client, bridge=bridge, t=Strings("pt_BR")))
+        view.pack(fill="both", expand=True)
+        view.open_item(contact_id="k1")
+        pump(root, lambda: view.current is not None and not view.busy.active, 20, bridge)
+        for widget in (view.import_button, view.export_button, view.export_one_button, view.erase_button,
+                       view.owner_box):
+            assert str(widget.cget("state")) == "disabled", widget
+        assert str(view.save_button.cget("state")) == "normal"  # stage, value, tags, notes stay editable
+    finally:
+        bridge.close()
+        root.destroy()
+        srv.shutdown()
