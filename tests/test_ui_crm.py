@@ -345,7 +345,7 @@ def test_conversations_list_open_status_and_label_correction(env):
     _settle(env, view, lambda: "Resolvida" in view.detail_message.cget("text"))
     r = env["srv"].request("GET", f"/api/v1/conversations/{mariana}", token=env["token"])
     assert r.json()["status"] == "resolved"
-    assert table.set(mariana, "status") == "Resolvida"
+    assert table.set(mariana, "status") == "Resolvida" and table.set(mariana, "waiting") == "—"
 
     current = view.insight["sentiment"]["label"]
     current_intent = view.insight["intent"]["label"]

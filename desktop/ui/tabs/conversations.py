@@ -359,6 +359,8 @@ class View(Tab):
         for item in self.items:
             if item["id"] == out["id"]:
                 item["status"] = out["status"]
+                if out["status"] == "resolved":
+                    item["waiting_seconds"] = None  # as the server lists it: nobody waits on a resolved chat
         if self.current and self.current["id"] == out["id"]:
             self.current["status"] = out["status"]
         self.rows = model.conversation_rows(self.items, self.t, self.lang, self.waiting)
