@@ -164,6 +164,9 @@ CONVERSATION_ITEM = obj(
     owner=nullable(STR),
     message_count=nullable(INT),
     insight=nullable(obj(("state",), state=STR)),
+    waiting_seconds=nullable(
+        {**NUMBER, "description": "how long the customer's unanswered message has waited (null: answered or resolved)"}
+    ),
 )
 CONVERSATION_PAGE = obj(
     ("items", "next_cursor"),

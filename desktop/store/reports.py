@@ -106,6 +106,24 @@ def contacts(store: Store, owner: str | None) -> list[dict[str, Any]]:
     return out
 
 
+def waiting_since(store: Store, conversation_ids: list[str]) -> dict[str, str]:
+    """Conversation id -> the stored time of the customer's first message after the last reply
+    (only for conversations whose customer is waiting); the list's waiting time."""
+    if not conversation_ids:
+        return {}
+    marks = ",".join("?" * len(conversation_ids))
+    rows = store.q(
+        "SELECT x.conversation_id, "
+        " (SELECT min(m2.sort_ts) FROM messages m2 WHERE m2.conversation_id = x.conversation_id"
+        "  AND m2.direction = 'in' AND m2.kind != 'system' AND m2.sort_ts > coalesce(x.last_out, '')) AS since "
+        "FROM (SELECT m.conversation_id, max(CASE WHEN m.direction = 'out' THEN m.sort_ts END) AS last_out"
+        f"  FROM messages m WHERE m.conversation_id IN ({marks}) AND m.kind != 'system' AND m.sort_ts != ''"
+        "  GROUP BY m.conversation_id) x",
+        tuple(conversation_ids),
+    )
+    return {r["conversation_id"]: r["since"] for r in rows if r["since"]}
+
+
 def conversation_ids_of_contact(store: Store, contact_id: str) -> list[str]:
     return [r["id"] for r in store.q("SELECT id FROM conversations WHERE contact_id=?", (contact_id,))]
 

@@ -136,6 +136,21 @@ class ApiClient:
             return None
         return json.loads(raw)
 
+    def request_with_headers(self, method: str, path: str, body: Any = None, *,
+                             headers: dict[str, str] | None = None) -> tuple[Any, dict[str, str]]:
+        """Like ``request`` but also answers this response's headers (an ETag, say): safe with
+        several workers, unlike ``last_headers``. Header names are lower-cased."""
+        for attempt in (0, 1):
+            try:
+                with self._open(method, path, body, None, headers or {}, auth=True) as resp:
+                    raw = resp.read()
+                    got = {k.lower(): v for k, v in resp.headers.items()}
+                return (json.loads(raw) if raw else None), got
+            except ApiError as e:
+                if attempt or e.status != 401 or e.code == "role_changed" or not self.refresh():
+                    raise
+        raise AssertionError("unreachable")
+
     def _open(self, method: str, path: str, body: Any, params: dict | None, headers: dict[str, str], *, auth: bool):
         url = self.base_url + path
         if params:

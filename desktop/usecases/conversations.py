@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from desktop import pipeline
 from desktop.auth import Principal
 from desktop.errors import InvalidInput, NotFound
+from desktop.metrics import instant
 from desktop.store import chats, insights, reports, timeline
 from desktop.store.database import Store
 from desktop.usecases import access, audit
@@ -22,7 +25,18 @@ class Conversations:
 
     async def page(self, principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]:
         owner = None if principal.is_admin else principal.user_id
-        return await self.rt.db(reports.conversations_page, owner, cursor, limit)
+
+        def read(store: Store) -> dict[str, Any]:
+            page = reports.conversations_page(store, owner, cursor, limit)
+            open_ids = [c["id"] for c in page["items"] if c["status"] != "resolved"]
+            since = reports.waiting_since(store, open_ids)
+            tz, now = ZoneInfo(self.rt.settings.timezone), time.time()
+            for c in page["items"]:
+                at = instant(since.get(c["id"]), tz)
+                c["waiting_seconds"] = round(max(0.0, now - at)) if at is not None else None
+            return page
+
+        return await self.rt.db(read)
 
     async def get(self, principal: Principal, conversation_id: str) -> dict[str, Any]:
         row = await access.conversation(self.rt, principal, conversation_id)
