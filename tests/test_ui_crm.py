@@ -206,15 +206,16 @@ def test_edit_a_contact_and_a_conflict_is_shown(env):
     view.save_button.invoke()
     assert "Valor inválido" in view.detail_message.cget("text")
 
-    if view.etag:  # the server sends ETags: a stale If-Match is shown as a conflict, not overwritten
-        r = env["srv"].request("PATCH", f"/api/v1/contacts/{cid}", {"notes": "mudado por outra pessoa"},
-                               token=env["token"])
-        assert r.status == 200
-        view.value_var.set("9.000,00")
-        view.save_button.invoke()
-        _settle(env, view, lambda: "Outra pessoa" in view.detail_message.cget("text"))
-        assert _contacts(env)["103"]["value"] == 8100.5
-        assert view.notes.get("1.0", "end").strip() == "mudado por outra pessoa"
+    # The server sends ETags: a stale If-Match is shown as a conflict, not overwritten.
+    assert view.etag
+    r = env["srv"].request("PATCH", f"/api/v1/contacts/{cid}", {"notes": "mudado por outra pessoa"},
+                           token=env["token"])
+    assert r.status == 200
+    view.value_var.set("9.000,00")
+    view.save_button.invoke()
+    _settle(env, view, lambda: "Outra pessoa" in view.detail_message.cget("text"))
+    assert _contacts(env)["103"]["value"] == 8100.5
+    assert view.notes.get("1.0", "end").strip() == "mudado por outra pessoa"
 
 
 def test_batch_import_previews_then_creates_and_updates(env):
