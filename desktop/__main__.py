@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from desktop import __version__
+from desktop.bind_policy import check_bind
 from desktop.commands import accounts as accounts_cmd
 from desktop.commands import evaluate as evaluate_cmd
 from desktop.commands import keys as keys_cmd
@@ -42,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (env CONVERSA_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env CONVERSA_PORT; default 8765)")
     serve.add_argument("--no-model", action="store_true", help="do not load the model (insights say unavailable)")
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a non-loopback --host with no TLS proxy in front (trusted_proxies empty): traffic in clear text",
+    )
 
     users = sub.add_parser("users", parents=[common], help="attendants and admins")
     us = users.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -140,10 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         if cmd is None:
             from desktop.app import run_desktop
 
+            check_bind(settings)
             return run_desktop(settings)
         if cmd == "serve":
             from desktop.app import run_headless
 
+            check_bind(settings, insecure=args.insecure)
             return run_headless(settings, with_model=not args.no_model)
         if cmd == "users":
             return accounts_cmd.users(settings, args)
