@@ -9,6 +9,7 @@ from desktop import __version__
 from desktop.bind_policy import check_bind
 from desktop.commands import accounts as accounts_cmd
 from desktop.commands import evaluate as evaluate_cmd
+from desktop.commands import extension as extension_cmd
 from desktop.commands import keys as keys_cmd
 from desktop.commands import labels as labels_cmd
 from desktop.commands import models as models_cmd
@@ -127,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_parser("status", parents=[common], help="how many corrections and imported examples are stored")
     ls.add_parser("forget-imported", parents=[common], help="delete every imported example and retrain")
 
+    ext = sub.add_parser("extension", parents=[common], help="the browser extension, without Node or npm")
+    es = ext.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ei = es.add_parser("install", parents=[common], help="write the unpacked extension and say how to load it")
+    ei.add_argument("dir", nargs="?", help="folder to write (default: DATA_DIR/extension/BROWSER)")
+    ei.add_argument("--browser", choices=["chromium", "firefox"], default="chromium")
+
     st = sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     return parser
@@ -169,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             return labels_cmd.run(settings, args)
         if cmd == "keys":
             return keys_cmd.run(settings, args)
+        if cmd == "extension":
+            return extension_cmd.run(settings, args)
         if cmd == "settings" and args.markdown:
             print(settings_table())
             return 0
