@@ -1,10 +1,12 @@
-"""Builds the browser extension into the wheel (desktop/extension_build/), so users need no Node.
+"""Puts into the wheel what lives outside the packages in a checkout: the browser extension,
+built (desktop/extension_build/, so users need no Node), and the model catalogue (llm/data/).
 
 Everything else about the package is in pyproject.toml. An editable install skips this: a
 checkout builds the extension from extension/ when `conversa extension install` runs.
 """
 
 import importlib.util
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -22,6 +24,7 @@ class BuildPyWithExtension(build_py):
         bundle = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(bundle)
         bundle.build_all(HERE / "extension", Path(self.build_lib) / "desktop" / "extension_build")
+        shutil.copyfile(HERE / "models" / "catalog.json", Path(self.build_lib) / "llm" / "data" / "catalog.json")
 
 
 setup(cmdclass={"build_py": BuildPyWithExtension})

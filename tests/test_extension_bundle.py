@@ -1,5 +1,5 @@
-"""The extension without npm: the Python build equals build.mjs's, the wheel carries it, and
-`conversa extension install` writes a folder real Chromium loads with the pinned id."""
+"""The extension without npm: the Python build equals build.mjs's, the wheel carries it (and the
+model catalogue), and `conversa extension install` writes a folder real Chromium loads."""
 
 from __future__ import annotations
 
@@ -69,6 +69,8 @@ def test_the_wheel_carries_both_builds(tmp_path):
                 name = f"desktop/extension_build/{target}/{rel}"
                 assert name in names, name
                 assert z.read(name) == data, name
+        # the model catalogue lives outside the packages in a checkout: the wheel has its copy
+        assert z.read("llm/data/catalog.json") == (ROOT / "models" / "catalog.json").read_bytes()
 
 
 def test_extension_install_writes_the_folder_and_prints_the_clicks(tmp_path):
