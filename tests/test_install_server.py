@@ -233,6 +233,10 @@ def test_login_and_capture_over_https_with_the_public_hostname(behind_caddy):
     conversation = json.loads(body)["conversation_id"]
     status, _, body = c.request("GET", "/api/v1/conversations", token=token)
     assert status == 200 and conversation in body.decode()
+    # Firefox gives each install its own origin: accepted for sign-in, and from then on.
+    firefox = "moz-extension://6f1c0e52-5c1e-4d0b-9a57-2b1c6c1d2e3f"
+    status, headers, body = c.login("boss", ADMIN_PASSWORD, headers={"Origin": firefox})
+    assert status == 200 and headers["access-control-allow-origin"] == firefox, body
     # Another page's origin is refused even with the right password.
     status, _, body = c.login("boss", ADMIN_PASSWORD, headers={"Origin": "https://evil.example"})
     assert status == 403 and b"origin_not_allowed" in body
