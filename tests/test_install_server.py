@@ -128,6 +128,7 @@ def test_caddy_accepts_the_caddyfile(installed):
         env=dict(os.environ, XDG_CONFIG_HOME=str(installed["prefix"]), XDG_DATA_HOME=str(installed["prefix"])),
     )
     assert r.returncode == 0 and "Valid configuration" in r.stdout + r.stderr, r.stderr[-2000:]
+    assert subprocess.run(["caddy", "fmt", str(caddyfile)], capture_output=True, text=True).stdout == text
 
 
 def test_refusals_before_anything_is_written(tmp_path):

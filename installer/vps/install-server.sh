@@ -177,7 +177,8 @@ unset PASSWORD again
 # ---- systemd units and Caddy -------------------------------------------------------------------
 render() {  # render TEMPLATE DEST: fill the @PLACEHOLDERS@
   sed -e "s|@CODE@|$CODE|g" -e "s|@DATA@|$DATA|g" -e "s|@ETC@|$ETC|g" -e "s|@USER@|$RUN_USER|g" \
-    -e "s|@GROUP@|$RUN_GROUP|g" -e "s|@DOMAIN@|$DOMAIN|g" -e "s|@PORT@|$PORT|g" -e "s|@TLS@|$TLS|g" \
+    -e "s|@GROUP@|$RUN_GROUP|g" -e "s|@DOMAIN@|$DOMAIN|g" -e "s|@PORT@|$PORT|g" \
+    -e "${TLS:+s|@TLS@|$TLS|g}" -e "/@TLS@/d" \
     "$SRC/installer/vps/$1" >"$2.tmp"
   mv "$2.tmp" "$2"
 }
