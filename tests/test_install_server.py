@@ -138,6 +138,12 @@ def test_refusals_before_anything_is_written(tmp_path):
     )  # fmt: skip
     assert bad.returncode == 1 and "not a domain name" in bad.stderr
     assert not (tmp_path / "b" / "opt").exists()
+    bad = subprocess.run(
+        ["bash", str(SCRIPT), "--prefix", str(tmp_path / "d"), "--no-systemd", "--domain", DOMAIN, "--admin", "boss"],
+        input="short\n", capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 1 and "at least 8 characters" in bad.stderr
+    assert not (tmp_path / "d" / "opt").exists()  # refused before the long install
     bad = subprocess.run(["bash", str(SCRIPT), "--prefix", str(tmp_path / "c")], capture_output=True, text=True)
     assert bad.returncode == 1 and "--no-systemd" in bad.stderr
 

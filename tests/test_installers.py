@@ -45,12 +45,12 @@ def test_linux_install_and_uninstall(tmp_path):
     assert subprocess.run([str(venv / "bin/python"), "-c", check]).returncode == 0
     entry = (home / ".local/share/applications/conversa.desktop").read_text()
     assert f"Exec={venv}/bin/conversa\n" in entry and "Icon=conversa\n" in entry and "Type=Application" in entry
-    r = subprocess.run(
+    v = subprocess.run(
         ["desktop-file-validate", str(home / ".local/share/applications/conversa.desktop")],
         capture_output=True,
         text=True,
     )
-    assert r.returncode == 0 and not r.stdout.strip(), r.stdout  # no errors, warnings or hints
+    assert v.returncode == 0 and not v.stdout.strip(), v.stdout  # no errors, warnings or hints
     assert os.access(venv / "bin/conversa", os.X_OK)
     assert (home / ".local/share/icons/hicolor/scalable/apps/conversa.svg").read_bytes() == (
         INSTALLER / "linux/conversa.svg"

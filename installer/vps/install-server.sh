@@ -81,6 +81,8 @@ if [ -t 0 ]; then
 else
   IFS= read -r PASSWORD || [ -n "$PASSWORD" ] || die "no password on stdin"
 fi
+# Checked now, not after the long pip install (on a re-run with an existing admin it is unused).
+[ "${#PASSWORD}" -ge 8 ] || die "the admin's password needs at least 8 characters"
 
 # ---- system packages and the service user -----------------------------------------------------
 if [ "$SYSTEMD" = 1 ]; then
@@ -146,8 +148,8 @@ as_service() {  # run a conversa command as the service user, with the env file'
     fi
   )
 }
-# Caddy on this machine is the proxy whose X-Forwarded-For is believed.
 as_service settings >/dev/null  # reads the settings: fails early on a broken settings.toml
+# Caddy on this machine is the proxy whose X-Forwarded-For is believed.
 (
   set -a; . "$ENV_FILE"; set +a
   SET_PY='import sys
