@@ -6,8 +6,10 @@ import argparse
 import sys
 
 from desktop import __version__
+from desktop.bind_policy import check_bind
 from desktop.commands import accounts as accounts_cmd
 from desktop.commands import evaluate as evaluate_cmd
+from desktop.commands import extension as extension_cmd
 from desktop.commands import keys as keys_cmd
 from desktop.commands import labels as labels_cmd
 from desktop.commands import models as models_cmd
@@ -42,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (env CONVERSA_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env CONVERSA_PORT; default 8765)")
     serve.add_argument("--no-model", action="store_true", help="do not load the model (insights say unavailable)")
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a non-loopback --host with no TLS proxy in front (trusted_proxies empty): traffic in clear text",
+    )
 
     users = sub.add_parser("users", parents=[common], help="attendants and admins")
     us = users.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -121,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_parser("status", parents=[common], help="how many corrections and imported examples are stored")
     ls.add_parser("forget-imported", parents=[common], help="delete every imported example and retrain")
 
+    ext = sub.add_parser("extension", parents=[common], help="the browser extension, without Node or npm")
+    es = ext.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ei = es.add_parser("install", parents=[common], help="write the unpacked extension and say how to load it")
+    ei.add_argument("dir", nargs="?", help="folder to write (default: DATA_DIR/extension/BROWSER)")
+    ei.add_argument("--browser", choices=["chromium", "firefox"], default="chromium")
+
     st = sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     return parser
@@ -140,10 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         if cmd is None:
             from desktop.app import run_desktop
 
+            check_bind(settings)
             return run_desktop(settings)
         if cmd == "serve":
             from desktop.app import run_headless
 
+            check_bind(settings, insecure=args.insecure)
             return run_headless(settings, with_model=not args.no_model)
         if cmd == "users":
             return accounts_cmd.users(settings, args)
@@ -161,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             return labels_cmd.run(settings, args)
         if cmd == "keys":
             return keys_cmd.run(settings, args)
+        if cmd == "extension":
+            return extension_cmd.run(settings, args)
         if cmd == "settings" and args.markdown:
             print(settings_table())
             return 0

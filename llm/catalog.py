@@ -18,7 +18,11 @@ from typing import Any
 
 from llm.errors import IntegrityError, ModelMissing
 
-CATALOG = Path(__file__).resolve().parent.parent / "models" / "catalog.json"
+# models/catalog.json in a checkout; an installed wheel carries a copy in llm/data (see setup.py).
+_CHECKOUT_CATALOG = Path(__file__).resolve().parent.parent / "models" / "catalog.json"
+CATALOG = (
+    _CHECKOUT_CATALOG if _CHECKOUT_CATALOG.is_file() else Path(__file__).resolve().parent / "data" / "catalog.json"
+)
 Progress = Callable[[str, int, int], None]
 
 

@@ -12,6 +12,7 @@ command -v import >/dev/null || need+=(imagemagick)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v caddy >/dev/null || need+=(caddy)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v desktop-file-validate >/dev/null || need+=(desktop-file-utils)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then

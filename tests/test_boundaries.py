@@ -31,6 +31,8 @@ LAYERS: dict[str, list[str]] = {
         "desktop/pipeline.py",
         "desktop/lead_parse.py",
         "desktop/auth.py",
+        "desktop/bind_policy.py",
+        "desktop/extension_bundle.py",
     ],
     # Repositories over SQLite, crypto, keys.
     "store": ["desktop/store/"],
