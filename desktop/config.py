@@ -100,6 +100,11 @@ class Settings:
     passphrase: str = _setting(
         "", "Passphrase wrapping the data key (for machines without an OS keyring). Env only.", secret=True
     )
+    auto_backup_dir: str = _setting(
+        "",
+        "Folder for automatic daily backups (encrypted; the newest of each of the last 7 days and 4 weeks are"
+        " kept, with the key store copy beside them); empty: off. Best on another disk. The server checks hourly.",
+    )
     log_level: str = _setting("INFO", "Logging level (DEBUG, INFO, WARNING).", restart=False)
     timezone: str = _setting(
         local_timezone,
