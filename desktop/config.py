@@ -14,6 +14,7 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from desktop.errors import ConfigError
 
@@ -82,6 +83,15 @@ class Settings:
     model: str = _setting("SmolLM2-135M-Instruct.Q4_1", "Id of the active model (a GGUF in the models folder).")
     catalog: str = _setting(
         "", "Model catalogue JSON file (format of models/catalog.json); empty: the built-in catalogue."
+    )
+    inference_url: str = _setting(
+        "",
+        "OpenAI-compatible inference servers (llama-server, `python -m llama_cpp.server`, vLLM) that run the"
+        " analyses instead of the built-in engine, e.g. http://10.0.0.5:8080; several comma-separated are used"
+        " in turn, a failing one skipped for 30 s. Empty: the built-in llama.cpp engine.",
+    )
+    inference_model: str = _setting(
+        "", "Model name sent to the inference servers (vLLM needs the served name); empty: the server's own."
     )
     n_ctx: int = _setting(2048, "Model context size in tokens.")
     n_threads: int = _setting(0, "CPU threads for inference; 0 means all cores.")
@@ -236,6 +246,10 @@ def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = N
             raise ConfigError(f"{name} must be a positive number, got {getattr(s, name)}")
     if not (0 <= s.health_risk_threshold <= 100):
         raise ConfigError(f"health_risk_threshold must be 0-100, got {s.health_risk_threshold}")
+    for url in (u.strip() for u in s.inference_url.split(",")):
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ConfigError(f"inference_url: {url!r} is not an http(s) URL")
     if not _valid_timezone(s.timezone):
         raise ConfigError(f"timezone must be an IANA zone name like America/Sao_Paulo, got {s.timezone!r}")
     return s

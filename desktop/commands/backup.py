@@ -12,11 +12,11 @@ import getpass
 import sys
 from pathlib import Path
 
-from desktop.app import command_lock, passphrase
+from desktop.app import command_lock, open_store, passphrase
 from desktop.config import Settings
 from desktop.errors import InvalidInput
 from desktop.store import backups
-from desktop.store.database import DB_FILE, Store
+from desktop.store.database import DB_FILE
 from desktop.store.errors import KeysUnavailable
 from desktop.store.keys import KeyStore
 
@@ -75,7 +75,7 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
         try:
             if prepared.staged_keys is not None:
                 backups.install_keys(prepared, data)
-            store, _ = Store.open(data, passphrase(settings), upgrade_keys=True)
+            store = open_store(settings, upgrade_keys=True)
             try:
                 if (data / DB_FILE).stat().st_size > 0:
                     store.backup(backups.folder(data) / "pre-restore" / f"{path.stem}-replaced.db")
