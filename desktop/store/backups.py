@@ -163,14 +163,18 @@ def sample(plain: Path, keys: KeyStore, limit: int = 200) -> dict[str, Any]:
     finally:
         conn.close()
     erased = 0
-    for cid, name in rows:
-        try:
-            keys.ring.decrypt(name, aad("contacts", "name", cid))
-            return {"sample": "decrypted", "erased_contacts_seen": erased}
-        except KeyMissing:
-            erased += 1  # erased since: unreadable by design
-        except TamperedValue:
-            raise BackupRefused("the backup's values do not open with these keys") from None
+    ring, keys_conn = keys.reader()  # this runs on a worker thread, beside the database thread
+    try:
+        for cid, name in rows:
+            try:
+                ring.decrypt(name, aad("contacts", "name", cid))
+                return {"sample": "decrypted", "erased_contacts_seen": erased}
+            except KeyMissing:
+                erased += 1  # erased since: unreadable by design
+            except TamperedValue:
+                raise BackupRefused("the backup's values do not open with these keys") from None
+    finally:
+        keys_conn.close()
     return {"sample": "none" if not rows else "all erased", "erased_contacts_seen": erased}
 
 
@@ -259,12 +263,10 @@ def prepare_restore(
     keys_copy: Path | None = None,
     recovery_key: str | None = None,
     progress: Progress | None = None,
-    sample_check: bool = True,
 ) -> Prepared:
     """Decrypt and check a backup without touching the live data. With the live keys when the
     backup was made with them; else with a key store copy (`keys_copy`, default: the one beside
-    the backup) unlocked by the passphrase or `recovery_key`. `sample_check=False` leaves the
-    sealed-value check to the caller (the server runs it on its database thread)."""
+    the backup) unlocked by the passphrase or `recovery_key`."""
     data_dir, path = Path(data_dir), Path(path)
     header = backup_file.read_header(path)
     work = _work_dir(data_dir, "restore")
@@ -276,8 +278,7 @@ def prepare_restore(
         plain = work / "restored.db"
         backup_file.decrypt(path, backup_key(keys), plain, progress)
         check = check_database(plain)
-        if sample_check:
-            check.update(sample(plain, keys))
+        check.update(sample(plain, keys))
     except BaseException:
         if staged is not None and keys is not None:
             keys.close()

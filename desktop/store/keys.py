@@ -334,6 +334,21 @@ class KeyStore:
         self.ring.add(kid, key)
         return kid, key
 
+    def reader(self) -> tuple[crypto.KeyRing, sqlite3.Connection]:
+        """A key ring for another thread (a backup's check): its own read-only connection, which
+        the caller closes; the server's connection stays with the database thread."""
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+
+        def load(kid: bytes) -> bytes | None:
+            row = conn.execute("SELECT wrapped FROM contact_keys WHERE kid=?", (_b64(kid),)).fetchone()
+            if not row:
+                return None
+            return _unwrap(self._dk, json.loads(row[0]), f"contact/{_b64(kid)}", legacy_ok=self._legacy)
+
+        ring = crypto.KeyRing(load)
+        ring.add(self.general_kid, self.general_key)
+        return ring, conn
+
     def key_for(self, kid: bytes) -> bytes:
         return self.ring.get(kid)
 

@@ -129,7 +129,7 @@ class Backups:
             def work() -> backups.Prepared:
                 run.check()
                 return backups.prepare_restore(
-                    self.rt.settings.data_path, path, live, progress=_tracker(done, run, scale=80), sample_check=False
+                    self.rt.settings.data_path, path, live, progress=_tracker(done, run, scale=80)
                 )
 
             prepared = None
@@ -145,7 +145,6 @@ class Backups:
                     raise
                 if prepared.staged_keys is not None:  # never here: the live keys are always tried first
                     raise BackupRefused("a running server only restores backups made with its own keys")
-                await self.rt.db(_sample, prepared)
                 await self.jobs.progress(run, 90)
                 result = await self.rt.db_alone(_apply_restore, run.id, prepared, principal, path.stem)
             except JobCancelled:
@@ -196,10 +195,6 @@ def _tracker(done: list[int], run: RunningJob, scale: int = 100) -> Callable[[in
         done[0] = int(scale * value / max(total, 1))
 
     return progress
-
-
-def _sample(store: Store, prepared: backups.Prepared) -> None:
-    prepared.check.update(backups.sample(prepared.plain, store.keys))
 
 
 def _apply_restore(
