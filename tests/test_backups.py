@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, cli, fixture_capture, make_server
 
-from desktop.store import backups, key_copies
+from desktop.store import backups
 
 
 def _capture(n: int) -> dict:
@@ -61,6 +61,11 @@ def _job(server, token: str, job_id: str, timeout: float = 120) -> dict:
     raise AssertionError("job did not end")
 
 
+def _keys_copy(folder: Path) -> Path:
+    (copy,) = folder.glob("conversa-keys-*.backup")
+    return copy
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -96,7 +101,7 @@ def test_backup_wipe_restore_brings_back_the_conversation_and_its_insight(made):
     raw = dest.read_bytes()
     assert raw.startswith(b"CONVERSA-BACKUP")
     assert b"Cliente" not in raw and b"SQLite format" not in raw  # encrypted as a whole
-    assert (dest.parent / key_copies.KEYS_COPY).is_file()  # keys beside it, never inside
+    assert _keys_copy(dest.parent).is_file()  # keys beside it, never inside
     assert oct(dest.stat().st_mode & 0o777) == "0o600"
 
     shutil.rmtree(srv.data_dir)  # the machine's data folder is lost, keys included
@@ -136,7 +141,7 @@ def test_corrupt_truncated_or_foreign_files_are_refused_and_the_live_data_is_unt
     srv, dest, _, _ = made
     before = {p.name: _sha(p) for p in (srv.data_dir / "conversa.db", srv.data_dir / "keys.db")}
     for words, bad in _damaged_copies(dest, tmp_path).items():
-        shutil.copy(dest.parent / key_copies.KEYS_COPY, tmp_path / key_copies.KEYS_COPY)
+        shutil.copy(_keys_copy(dest.parent), tmp_path)
         r = cli(srv.data_dir, "restore", str(bad))
         assert r.returncode == 1, r.stdout
         assert words in r.stderr, r.stderr
@@ -159,7 +164,7 @@ def test_a_backup_of_another_install_needs_its_key_store_copy_and_recovery_key(m
 
     r = cli(srv.data_dir, "restore", str(alone / "theirs.cbak"))  # no key store copy beside it
     assert r.returncode == 1 and "made with another key" in r.stderr, r.stderr
-    copy = str(their.parent / key_copies.KEYS_COPY)
+    copy = str(_keys_copy(their.parent))
     wrong = {"CONVERSA_PASSPHRASE": "not-their-passphrase"}
     r = cli(srv.data_dir, "restore", str(alone / "theirs.cbak"), "--keys", copy, env=wrong)
     assert r.returncode == 1 and "recovery key" in r.stderr, r.stderr
@@ -193,15 +198,15 @@ def test_an_erased_contact_stays_unreadable_in_older_backups(tmp_path):
         _post(srv, token, 2)
         old = tmp_path / "old" / "before-erase.cbak"
         assert cli(srv.data_dir, "backup", str(old)).returncode == 0
-        copy_before = (old.parent / key_copies.KEYS_COPY).read_bytes()
+        copy_before = _keys_copy(old.parent).read_bytes()
         contacts = srv.request("GET", "/api/v1/contacts", token=token).json()["items"]
         gone = next(c for c in contacts if c["name"] == "Cliente 1")
         assert srv.request("DELETE", f"/api/v1/contacts/{gone['id']}", token=token).status == 204
     finally:
         srv.stop()
     # The erasure rewrote the key store copy beside the old backup: the key is gone there too.
-    assert (old.parent / key_copies.KEYS_COPY).read_bytes() != copy_before
-    kids = {r[0] for r in sqlite3.connect(old.parent / key_copies.KEYS_COPY).execute("SELECT kid FROM contact_keys")}
+    assert _keys_copy(old.parent).read_bytes() != copy_before
+    kids = {r[0] for r in sqlite3.connect(_keys_copy(old.parent)).execute("SELECT kid FROM contact_keys")}
     assert len(kids) == 1
 
     shutil.rmtree(srv.data_dir)
@@ -258,6 +263,16 @@ def test_api_backup_and_restore_jobs_on_a_running_server(tmp_path):
         r = srv.request("POST", "/api/v1/backups/broken/restore", token=token)
         job = _job(srv, token, r.json()["id"])
         assert job["state"] == "failed" and "damaged" in job["message"], job
+        assert _titles(srv, token) == {"Cliente 1", "Cliente 3"}
+
+        # Made by another install: a running server never swaps its keys, so it refuses.
+        other = tmp_path / "other"
+        r = cli(other, "users", "add", "boss", "--role", "admin", "--password-stdin", stdin="boss-password-1\n")
+        assert r.returncode == 0, r.stderr
+        assert cli(other, "backup", str(srv.data_dir / "backups" / "foreign.cbak")).returncode == 0
+        r = srv.request("POST", "/api/v1/backups/foreign/restore", token=token)
+        job = _job(srv, token, r.json()["id"])
+        assert job["state"] == "failed" and "other keys than this server's" in job["message"], job
         assert _titles(srv, token) == {"Cliente 1", "Cliente 3"}
     finally:
         srv.stop()

@@ -35,7 +35,7 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         keys.close()
     print(f"backup written and verified: {dest} ({info['size']} bytes)")
-    print(f"key store copy (keep it with the backups, apart from them is fine): {dest.parent / 'conversa-keys.backup'}")
+    print(f"key store copy beside it (needed to restore on another machine): {dest.parent / info['keys_copy']}")
     if args.rotate:
         removed = backups.rotate(dest.parent)
         print(f"rotation: kept the newest of the last 7 days and 4 weeks; removed {len(removed)} older backup(s)")
@@ -53,11 +53,12 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
         recovery = getpass.getpass("Recovery key of the install that made the backup: ").strip()
     data = settings.data_path
     data.mkdir(parents=True, exist_ok=True)
+    secret = passphrase(settings)
     with command_lock(settings, "restore"):
         live = None
         if KeyStore.exists(data):
             try:
-                live = KeyStore.open(data, passphrase(settings))
+                live = KeyStore.open(data, secret)
             except KeysUnavailable:
                 live = None  # lost or other keys: the backup's key store copy is needed
         try:
@@ -65,7 +66,7 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
                 data,
                 path,
                 live,
-                passphrase=passphrase(settings),
+                passphrase=secret,
                 keys_copy=Path(args.keys).expanduser() if args.keys else None,
                 recovery_key=recovery,
             )
@@ -73,11 +74,12 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
             if live is not None:
                 live.close()
         try:
+            had_data = (data / DB_FILE).exists()
             if prepared.staged_keys is not None:
                 backups.install_keys(prepared, data)
             store = open_store(settings, upgrade_keys=True)
             try:
-                if (data / DB_FILE).stat().st_size > 0:
+                if had_data:  # what is replaced stays on disk (sealed as it was) until deleted
                     store.backup(backups.folder(data) / "pre-restore" / f"{path.stem}-replaced.db")
                 outcome = backups.restore_into(store, prepared)
                 from desktop.store import insights

@@ -111,11 +111,11 @@ def create(
     finally:
         part.unlink(missing_ok=True)
         shutil.rmtree(work, ignore_errors=True)
-    key_copies.write(keys.path, dest.parent)
-    key_copies.register(data_dir, dest.parent)
+    copy = key_copies.write(keys.path, dest.parent / key_copies.copy_name(header["key_id"]))
+    key_copies.register(data_dir, copy)
     if progress:
         progress(100, 100)
-    return describe(dest, header) | {"verified": check}
+    return describe(dest, header) | {"verified": check, "keys_copy": copy.name}
 
 
 def verify(path: Path, keys: KeyStore, plain: Path, progress: Progress | None = None) -> dict[str, Any]:
@@ -290,17 +290,16 @@ def prepare_restore(
 def _stage_keys(
     data_dir: Path, path: Path, work: Path, header: dict, passphrase: str, copy: Path | None, recovery: str | None
 ) -> tuple[Path, KeyStore]:
-    copy = copy or path.parent / key_copies.KEYS_COPY
+    name = key_copies.copy_name(str(header.get("key_id")))
+    copy = copy or path.parent / name
     if not copy.is_file():
         raise BackupRefused(
             "this backup was made with another key than this data folder's: give the key store copy "
-            f"that was beside it ({key_copies.KEYS_COPY}, --keys FILE) and its recovery key",
+            f"that was beside it ({name}, --keys FILE) and its recovery key",
             code="backup_other_key",
         )
     staged = work / "keys"
-    private_files.private_dir(staged)
-    key_copies.write(copy, staged)
-    (staged / key_copies.KEYS_COPY).replace(staged / KEYS_DB)
+    key_copies.write(copy, staged / KEYS_DB)
     if (Path(data_dir) / KEY_FILE).exists() and not recovery:
         shutil.copy2(Path(data_dir) / KEY_FILE, staged / KEY_FILE)
     try:

@@ -1,11 +1,12 @@
 """Copies of the key store kept beside data backups, apart from them.
 
 A data backup never contains keys. Each folder that holds backups also holds one copy of the
-key store, `conversa-keys.backup`, which every backup refreshes and every erasure rewrites:
+key store, `conversa-keys-<key id>.backup` (the backups' key id: two installs sharing a folder
+keep theirs apart), which every backup refreshes and every erasure rewrites:
 once a contact is erased its key is gone from every copy too, so the contact stays unreadable
 in the older data backups (crypto-shredding). The copy is as protected as `keys.db` itself
 (its keys are wrapped by the passphrase / key file / keyring and by the recovery key; a key
-file is never copied). The folders are listed in `backups/key-copies.json` in the data folder.
+file is never copied). The copies are listed in `backups/key-copies.json` in the data folder.
 """
 
 from __future__ import annotations
@@ -20,16 +21,18 @@ from desktop.store import private_files
 
 log = logging.getLogger(__name__)
 
-KEYS_COPY = "conversa-keys.backup"
 REGISTRY = Path("backups") / "key-copies.json"
 
 
-def write(keys_db: Path, folder: Path) -> Path:
-    """A consistent copy of `keys_db` as `folder/conversa-keys.backup`, replaced atomically."""
-    folder = Path(folder)
-    private_files.private_dir(folder)
-    dest = folder / KEYS_COPY
-    tmp = folder / f".{KEYS_COPY}.{os.getpid()}.tmp"
+def copy_name(key_id: str) -> str:
+    return f"conversa-keys-{key_id}.backup"
+
+
+def write(keys_db: Path, dest: Path) -> Path:
+    """A consistent copy of `keys_db` as `dest`, replaced atomically."""
+    dest = Path(dest)
+    private_files.private_dir(dest.parent)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     private_files.create_private(tmp)
     src = sqlite3.connect(f"file:{keys_db}?mode=ro", uri=True)
@@ -47,15 +50,15 @@ def write(keys_db: Path, folder: Path) -> Path:
     return dest
 
 
-def register(data_dir: Path, folder: Path) -> None:
-    folders = registered(data_dir)
-    resolved = str(Path(folder).resolve())
-    if resolved in folders:
+def register(data_dir: Path, copy: Path) -> None:
+    copies = registered(data_dir)
+    resolved = str(Path(copy).resolve())
+    if resolved in copies:
         return
     path = Path(data_dir) / REGISTRY
     private_files.private_dir(path.parent)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(sorted([*folders, resolved]), indent=1), "utf-8")
+    tmp.write_text(json.dumps(sorted([*copies, resolved]), indent=1), "utf-8")
     os.replace(tmp, path)
 
 
@@ -68,12 +71,12 @@ def registered(data_dir: Path) -> list[str]:
 
 
 def refresh(data_dir: Path, keys_db: Path) -> int:
-    """Rewrite every registered copy (after an erasure); a folder that is gone is skipped."""
+    """Rewrite every registered copy (after an erasure); one deleted since is left deleted."""
     n = 0
-    for folder in registered(data_dir):
-        if (Path(folder) / KEYS_COPY).exists():
+    for copy in registered(data_dir):
+        if Path(copy).exists():
             try:
-                write(keys_db, Path(folder))
+                write(keys_db, Path(copy))
                 n += 1
             except (OSError, sqlite3.Error) as e:
                 log.error("could not refresh the key store copy in a backup folder (%s)", type(e).__name__)
