@@ -99,10 +99,14 @@ def remote_engine(settings: Settings):
     """The OpenAI-compatible servers of `inference_url` in place of the built-in engine."""
     from llm.remote import RemoteEngine, parse_urls
 
-    urls = parse_urls(settings.inference_url)
-    hosts = ",".join(u.split("://", 1)[1] for u in urls)
+    # Named by the model it asks for, never by the servers' addresses: /health is public.
+    model_id = f"remote:{settings.inference_model}" if settings.inference_model else "remote"
     return RemoteEngine(
-        urls, f"remote:{hosts}", settings.n_ctx, settings.analysis_queue, model_name=settings.inference_model
+        parse_urls(settings.inference_url),
+        model_id,
+        settings.n_ctx,
+        settings.analysis_queue,
+        model_name=settings.inference_model,
     )
 
 

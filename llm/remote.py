@@ -297,7 +297,7 @@ class RemoteEngine:
 
     def status(self) -> dict[str, Any]:
         err = {"code": self.error.code, "message": self.error.message} if self.error else None
-        return {"id": self.settings.model_id, "state": self.state, "error": err, "servers": self.pool.describe()}
+        return {"id": self.settings.model_id, "state": self.state, "error": err}
 
     def clear_state_cache(self) -> Job:
         """The servers keep their own prompt caches, keyed by the prompt text: nothing to drop here."""

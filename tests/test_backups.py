@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, cli, fixture_capture, make_server
+from test_remote_inference import LlamaServer
 
 from desktop.store import backups
 
@@ -78,21 +79,28 @@ def _recovery_key(stderr: str) -> str:
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory, model_file):
-    """A server with two customers (one with a real model insight), backed up by the CLI while
-    it runs, then stopped: (server, backup file, the first conversation's insight)."""
+    """A server with two customers (one with the default model's insight), backed up by the CLI
+    while it runs, then stopped: (server, backup file, the first conversation's insight). The
+    model runs in llama-cpp-python's server (`inference_url`): unlike the built-in engine, which
+    yields the CPU to everything else, it finishes in minutes on a machine busy with other work."""
     tmp = tmp_path_factory.mktemp("bk")
-    srv = make_server(tmp, model_file)
-    srv.start(timeout=600)
-    token = srv.login()["access_token"]
-    cid = _post(srv, token, 1)
-    insight = _insight(srv, token, cid)
-    assert insight["state"] == "ready", insight
-    _post(srv, token, 2)
-    dest = tmp / "offsite" / "first.cbak"
-    r = cli(srv.data_dir, "backup", str(dest))  # a read: allowed beside the running server
-    assert r.returncode == 0, r.stderr
-    assert "verified" in r.stdout
-    srv.stop()
+    llama = LlamaServer(model_file, tmp / "llama.log")
+    srv = make_server(tmp, None, conversa_inference_url=llama.url)
+    try:
+        llama.wait()
+        srv.start()
+        token = srv.login()["access_token"]
+        cid = _post(srv, token, 1)
+        insight = _insight(srv, token, cid)
+        assert insight["state"] == "ready", insight
+        _post(srv, token, 2)
+        dest = tmp / "offsite" / "first.cbak"
+        r = cli(srv.data_dir, "backup", str(dest))  # a read: allowed beside the running server
+        assert r.returncode == 0, r.stderr
+        assert "verified" in r.stdout
+    finally:
+        srv.stop()
+        llama.stop()
     yield srv, dest, cid, insight
 
 

@@ -113,7 +113,7 @@ def test_analyses_run_on_two_servers_fail_over_and_say_unavailable_without_them(
         for cid in cids:
             insight = _insight(srv, token, cid)
             assert insight["state"] == "ready", insight
-            assert insight["model"].startswith("remote:127.0.0.1:"), insight
+            assert insight["model"] == "remote", insight
             assert insight["sentiment"]["label"] and insight["intent"]["label"]
             assert len(insight["suggestions"]) == 3 and insight["summary"]
         assert a.completions() >= 1 and b.completions() >= 1, (a.completions(), b.completions())
