@@ -103,14 +103,6 @@ class Pool:
             else:
                 ep.failed_until, ep.last_error = time.monotonic() + RETRY_AFTER, error
 
-    def describe(self) -> list[dict[str, Any]]:
-        now = time.monotonic()
-        with self._lock:
-            return [
-                {"url": e.url, "healthy": e.failed_until <= now, "error": e.last_error, "served": e.served}
-                for e in self.endpoints
-            ]
-
 
 class _Unreachable(Exception):
     """Nothing was generated: the next server may be tried."""
