@@ -319,3 +319,25 @@ def test_systemd_timer_units_verify(tmp_path):
         text=True,
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_the_server_makes_the_daily_backup_when_one_is_due(tmp_path):
+    auto = tmp_path / "auto"
+    auto.mkdir()
+    srv = make_server(tmp_path, None, conversa_auto_backup_dir=str(auto))
+    srv.start()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(auto.glob("conversa-*.cbak")):
+            time.sleep(0.5)
+        made = list(auto.glob("conversa-*.cbak"))
+        assert len(made) == 1, list(auto.iterdir())
+        assert _keys_copy(auto).is_file()
+        token = srv.login()["access_token"]
+        jobs = srv.request("GET", "/api/v1/jobs", token=token).json()["items"]
+        assert any(j["kind"] == "backup" and j["state"] == "done" for j in jobs), jobs
+    finally:
+        srv.stop()
+    # What it wrote restores like any other backup.
+    r = cli(srv.data_dir, "restore", str(made[0]))
+    assert r.returncode == 0, r.stderr
