@@ -2,7 +2,7 @@
 (one new customer message each time), against a real server — with the built-in engine, then
 with two remote OpenAI-compatible servers (`python -m llama_cpp.server`, the default model).
 
-Run: .venv/bin/python tests/bench/bench_attendants.py [--attendants 6] [--minutes 2]
+Run from the checkout: .venv/bin/python tests/bench/bench_attendants.py [--attendants 6] [--minutes 2]
 Prints, per setup: captures posted, insights completed per minute, analyses superseded by the
 chat's next capture, and the p50/p90 time from a capture's 202 to its first suggestion text on
 the SSE stream; then the ratio remote/built-in. Both setups share this machine's cores, so the
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's code, not an installed copy
 from conftest import _models_cache, fixture_capture, make_server  # noqa: E402
 from test_remote_inference import LlamaServer  # noqa: E402
 
