@@ -296,7 +296,9 @@ REMOTE_SCHEMA = {
         "summary": _LINE,
     },
 }
-REMOTE_CHARS_PER_TOKEN = 3  # no tokenizer at hand: a cautious estimate (SmolLM2 averages ~4 on pt-BR chat)
+# No tokenizer at hand: a cautious estimate in UTF-8 bytes per token. llama_cpp.server counted
+# 612 prompt tokens for the fixture pt-BR chat's 1,421 bytes of messages (2.3) with the default model.
+REMOTE_BYTES_PER_TOKEN = 2
 
 
 def remote_prompt(
@@ -305,7 +307,7 @@ def remote_prompt(
     """The same chat messages as `build_prompt` lays out, budgeted by an estimate of tokens."""
 
     def estimate(text: str) -> int:
-        return len(text.encode()) // REMOTE_CHARS_PER_TOKEN + 1
+        return len(text.encode()) // REMOTE_BYTES_PER_TOKEN + 1
 
     fixed = sum(estimate(m["content"]) + 8 for m in prompts.chat_messages([], lang))
     budget = n_ctx - fixed - max_tokens - PROMPT_MARGIN
