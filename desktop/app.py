@@ -107,6 +107,7 @@ def remote_engine(settings: Settings):
         settings.n_ctx,
         settings.analysis_queue,
         model_name=settings.inference_model,
+        api_key=settings.inference_api_key,
     )
 
 

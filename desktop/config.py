@@ -93,6 +93,12 @@ class Settings:
     inference_model: str = _setting(
         "", "Model name sent to the inference servers (vLLM needs the served name); empty: the server's own."
     )
+    inference_api_key: str = _setting(
+        "",
+        "API key the inference servers require (llama-server/vLLM `--api-key`, llama_cpp.server `--api_key`),"
+        " sent as a Bearer token. Env only.",
+        secret=True,
+    )
     n_ctx: int = _setting(2048, "Model context size in tokens.")
     n_threads: int = _setting(0, "CPU threads for inference; 0 means all cores.")
     n_gpu_layers: int = _setting(0, "Layers offloaded to a GPU (0 = CPU only).")
@@ -226,7 +232,7 @@ def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = N
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{toml_path}: {e}") from None
         for k, v in from_file.items():
-            if k not in kinds or k == "passphrase":
+            if k not in kinds or k in ("passphrase", "inference_api_key"):
                 raise ConfigError(f"{toml_path}: unknown setting {k!r}")
             values[k] = _coerce(k, kinds[k], v)
     for name, kind in kinds.items():
@@ -261,7 +267,7 @@ def save(data_dir: Path, changes: dict[str, Any]) -> None:
     current: dict[str, Any] = {}
     if path.exists():
         current = tomllib.loads(path.read_text("utf-8"))
-    current.update({k: v for k, v in changes.items() if k != "passphrase"})
+    current.update({k: v for k, v in changes.items() if k not in ("passphrase", "inference_api_key")})
     lines = []
     for k, v in sorted(current.items()):
         if isinstance(v, str):

@@ -113,10 +113,13 @@ class RemoteModel:
 
     remote = True
 
-    def __init__(self, pool: Pool, n_ctx: int, model_name: str = ""):
+    def __init__(self, pool: Pool, n_ctx: int, model_name: str = "", api_key: str = ""):
         self.pool = pool
         self._n_ctx = n_ctx
         self.model_name = model_name
+        self._headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
 
     def n_ctx(self) -> int:
         return self._n_ctx
@@ -180,7 +183,7 @@ class RemoteModel:
             try:
                 path = urlsplit(ep.url).path + "/v1/chat/completions"
                 payload = json.dumps(body).encode()
-                conn.request("POST", path, payload, {"Content-Type": "application/json", "Accept": "text/event-stream"})
+                conn.request("POST", path, payload, self._headers)
                 conn.sock.settimeout(READ_TIMEOUT)
                 resp = conn.getresponse()
             except (OSError, http.client.HTTPException) as e:
@@ -249,9 +252,17 @@ def _events(resp: http.client.HTTPResponse) -> Iterator[dict[str, Any]]:
 class RemoteEngine:
     """`Engine`'s interface over a pool of servers: states ready (serving) or unavailable (stopped)."""
 
-    def __init__(self, urls: list[str], model_id: str, n_ctx: int = 2048, queue_size: int = 64, model_name: str = ""):
+    def __init__(
+        self,
+        urls: list[str],
+        model_id: str,
+        n_ctx: int = 2048,
+        queue_size: int = 64,
+        model_name: str = "",
+        api_key: str = "",
+    ):
         self.pool = Pool(urls)
-        self.model = RemoteModel(self.pool, n_ctx, model_name)
+        self.model = RemoteModel(self.pool, n_ctx, model_name, api_key)
         self.settings = _Settings(model_id, n_ctx, queue_size)
         self.state = "unavailable"
         self.error: LLMError | None = None

@@ -5,6 +5,7 @@ stored and the insights say `unavailable` with the reason."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,17 +16,19 @@ from pathlib import Path
 import pytest
 from conftest import fixture_capture, free_port, make_server
 
+from desktop.errors import InvalidInput
+from desktop.usecases.settings_admin import check
 from llm.remote import Pool, parse_urls
 
 
 class LlamaServer:
-    def __init__(self, model: Path, log: Path):
+    def __init__(self, model: Path, log: Path, *extra: str):
         self.port = free_port()
         self.log = log
         out = open(log, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
-            + ["--port", str(self.port), "--n_ctx", "2048", "--n_threads", "1", "--cache", "true"],
+            + ["--port", str(self.port), "--n_ctx", "2048", "--n_threads", "1", "--cache", "true", *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -44,7 +47,7 @@ class LlamaServer:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 conn.request("GET", "/v1/models")
-                if conn.getresponse().status == 200:
+                if conn.getresponse().status in (200, 401):  # 401: up, and wants its API key
                     return
             except OSError:
                 time.sleep(0.5)
@@ -156,3 +159,48 @@ def test_pool_takes_servers_in_turn_and_skips_a_failed_one():
     assert {pool.order()[0].host for _ in range(2)} == {"a:1", "b:2"}
     with pytest.raises(ValueError):
         parse_urls("ftp://x")
+
+
+def test_a_server_that_wants_an_api_key_gets_it(model_file, tmp_path):
+    llama = LlamaServer(model_file, tmp_path / "llama.log", "--api_key", "team-secret-1")
+    try:
+        llama.wait()
+        without = make_server(tmp_path / "without", None, conversa_inference_url=llama.url)
+        without.start()
+        try:
+            token = without.login()["access_token"]
+            r = without.request("POST", "/api/v1/captures", _capture(1), token=token)
+            insight = _insight(without, token, r.json()["conversation_id"])
+            assert insight["state"] == "unavailable" and "HTTP 401" in insight["error"]["message"], insight
+        finally:
+            without.stop()
+        srv = make_server(
+            tmp_path / "with", None, conversa_inference_url=llama.url, conversa_inference_api_key="team-secret-1"
+        )
+        srv.start()
+        try:
+            token = srv.login()["access_token"]
+            r = srv.request("POST", "/api/v1/captures", _capture(1), token=token)
+            insight = _insight(srv, token, r.json()["conversation_id"])
+            assert insight["state"] == "ready", insight
+            settings = srv.request("GET", "/api/v1/settings", token=token).json()["items"]
+            key = next(s for s in settings if s["name"] == "inference_api_key")
+            assert "team-secret-1" not in json.dumps(key)
+        finally:
+            srv.stop()
+    finally:
+        llama.stop()
+
+
+def test_admins_set_inference_urls_but_never_the_api_key():
+    assert (
+        check("inference_url", "str", "http://10.0.0.5:8080, https://gpu.lan/v1")
+        == "http://10.0.0.5:8080, https://gpu.lan/v1"
+    )
+    for bad in ("ftp://x", "10.0.0.5:8080"):
+        with pytest.raises(InvalidInput):
+            check("inference_url", "str", bad)
+    with pytest.raises(InvalidInput):
+        check("inference_api_key", "str", "anything")
+    with pytest.raises(InvalidInput):
+        check("auto_backup_dir", "str", "relative/folder")
