@@ -8,6 +8,7 @@ import sys
 from desktop import __version__
 from desktop.bind_policy import check_bind
 from desktop.commands import accounts as accounts_cmd
+from desktop.commands import backup as backup_cmd
 from desktop.commands import evaluate as evaluate_cmd
 from desktop.commands import extension as extension_cmd
 from desktop.commands import keys as keys_cmd
@@ -90,6 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     ks.add_parser("passwd", parents=[common], help="protect the data key with a new passphrase")
     rec = ks.add_parser("recover", parents=[common], help="unlock with the recovery key and protect anew")
     rec.add_argument("--recovery-key-stdin", action="store_true", help="read the recovery key from stdin")
+
+    bk = sub.add_parser("backup", parents=[common], help="write an encrypted, verified backup of the data")
+    bk.add_argument("file", nargs="?", help="backup file to write (the key store copy goes beside it)")
+    bk.add_argument(
+        "--rotate",
+        metavar="DIR",
+        help="daily form (systemd timer): write DIR/conversa-<time>.cbak, keep the newest of 7 days and 4 weeks",
+    )
+    rs = sub.add_parser("restore", parents=[common], help="restore a backup (the server must be stopped)")
+    rs.add_argument("file")
+    rs.add_argument("--keys", metavar="FILE", help="key store copy made with the backup (default: the one beside it)")
+    rs.add_argument("--recovery-key", action="store_true", help="ask for the recovery key of the install that made it")
+    rs.add_argument("--recovery-key-stdin", action="store_true", help="read that recovery key from stdin")
 
     ev = sub.add_parser("eval", parents=[common], help="measure label quality on a labelled CSV")
     ev.add_argument("task", choices=["sentiment", "intent"])
@@ -174,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             return quick_replies_cmd.run(settings, args)
         if cmd == "labels":
             return labels_cmd.run(settings, args)
+        if cmd == "backup":
+            return backup_cmd.backup(settings, args)
+        if cmd == "restore":
+            return backup_cmd.restore(settings, args)
         if cmd == "keys":
             return keys_cmd.run(settings, args)
         if cmd == "extension":

@@ -95,6 +95,22 @@ def engine_settings(settings: Settings) -> EngineSettings:
     )
 
 
+def remote_engine(settings: Settings):
+    """The OpenAI-compatible servers of `inference_url` in place of the built-in engine."""
+    from llm.remote import RemoteEngine, parse_urls
+
+    # Named by the model it asks for, never by the servers' addresses: /health is public.
+    model_id = f"remote:{settings.inference_model}" if settings.inference_model else "remote"
+    return RemoteEngine(
+        parse_urls(settings.inference_url),
+        model_id,
+        settings.n_ctx,
+        settings.analysis_queue,
+        model_name=settings.inference_model,
+        api_key=settings.inference_api_key,
+    )
+
+
 def start_model(settings: Settings, model_id: str | None = None):
     """Load a model (the active one by default) for a CLI command; ``InvalidInput`` if it fails."""
     from dataclasses import replace
@@ -119,7 +135,11 @@ def start_model(settings: Settings, model_id: str | None = None):
 def build_service(settings: Settings, *, with_model: bool = True) -> Service:
     """The serving service: call it holding the data folder's lock (`serve_lock`)."""
     store = open_store(settings, upgrade_keys=True)
-    engine = Engine(engine_settings(settings)) if with_model else None
+    engine = (
+        (remote_engine(settings) if settings.inference_url else Engine(engine_settings(settings)))
+        if with_model
+        else None
+    )
     if engine:
         engine.start()
     return Service(settings, store, engine, engine_factory=Engine)

@@ -14,6 +14,7 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from desktop.errors import ConfigError
 
@@ -83,6 +84,21 @@ class Settings:
     catalog: str = _setting(
         "", "Model catalogue JSON file (format of models/catalog.json); empty: the built-in catalogue."
     )
+    inference_url: str = _setting(
+        "",
+        "OpenAI-compatible inference servers (llama-server, `python -m llama_cpp.server`, vLLM) that run the"
+        " analyses instead of the built-in engine, e.g. http://10.0.0.5:8080; several comma-separated are used"
+        " in turn, a failing one skipped for 30 s. Empty: the built-in llama.cpp engine.",
+    )
+    inference_model: str = _setting(
+        "", "Model name sent to the inference servers (vLLM needs the served name); empty: the server's own."
+    )
+    inference_api_key: str = _setting(
+        "",
+        "API key the inference servers require (llama-server/vLLM `--api-key`, llama_cpp.server `--api_key`),"
+        " sent as a Bearer token. Env only.",
+        secret=True,
+    )
     n_ctx: int = _setting(2048, "Model context size in tokens.")
     n_threads: int = _setting(0, "CPU threads for inference; 0 means all cores.")
     n_gpu_layers: int = _setting(0, "Layers offloaded to a GPU (0 = CPU only).")
@@ -99,6 +115,11 @@ class Settings:
     refresh_token_days: int = _setting(30, "Lifetime of an unused refresh token.")
     passphrase: str = _setting(
         "", "Passphrase wrapping the data key (for machines without an OS keyring). Env only.", secret=True
+    )
+    auto_backup_dir: str = _setting(
+        "",
+        "Folder for automatic daily backups (encrypted; the newest of each of the last 7 days and 4 weeks are"
+        " kept, with the key store copy beside them); empty: off. Best on another disk. The server checks hourly.",
     )
     log_level: str = _setting("INFO", "Logging level (DEBUG, INFO, WARNING).", restart=False)
     timezone: str = _setting(
@@ -211,7 +232,7 @@ def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = N
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{toml_path}: {e}") from None
         for k, v in from_file.items():
-            if k not in kinds or k == "passphrase":
+            if k not in kinds or k in ("passphrase", "inference_api_key"):
                 raise ConfigError(f"{toml_path}: unknown setting {k!r}")
             values[k] = _coerce(k, kinds[k], v)
     for name, kind in kinds.items():
@@ -231,6 +252,10 @@ def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = N
             raise ConfigError(f"{name} must be a positive number, got {getattr(s, name)}")
     if not (0 <= s.health_risk_threshold <= 100):
         raise ConfigError(f"health_risk_threshold must be 0-100, got {s.health_risk_threshold}")
+    for url in (u.strip() for u in s.inference_url.split(",")):
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ConfigError(f"inference_url: {url!r} is not an http(s) URL")
     if not _valid_timezone(s.timezone):
         raise ConfigError(f"timezone must be an IANA zone name like America/Sao_Paulo, got {s.timezone!r}")
     return s
@@ -242,7 +267,7 @@ def save(data_dir: Path, changes: dict[str, Any]) -> None:
     current: dict[str, Any] = {}
     if path.exists():
         current = tomllib.loads(path.read_text("utf-8"))
-    current.update({k: v for k, v in changes.items() if k != "passphrase"})
+    current.update({k: v for k, v in changes.items() if k not in ("passphrase", "inference_api_key")})
     lines = []
     for k, v in sorted(current.items()):
         if isinstance(v, str):

@@ -16,6 +16,7 @@ from desktop.events import Broker
 from desktop.store.database import Store
 from desktop.usecases.analysis import Analyses
 from desktop.usecases.audit import AuditLog
+from desktop.usecases.backups import Backups
 from desktop.usecases.contacts import Contacts
 from desktop.usecases.conversations import Conversations
 from desktop.usecases.export import Exports
@@ -59,6 +60,7 @@ class Service:
         self.audit = AuditLog(self.rt)
         self.exports = Exports(self.rt)
         self.workflow = Workflow(self.rt)
+        self.backups = Backups(self.rt, self.jobs, self._after_restore)
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -91,6 +93,17 @@ class Service:
         await self.analyses.startup()
         await self.jobs.startup()
         await self.learning.startup()
+        await self.backups.startup()
+
+    async def _after_restore(self) -> None:
+        """The data was replaced: drop what was kept in memory about the old data."""
+        self.analyses.cancel(self.analyses.pending_ids())
+        engine = self.rt.engine
+        if engine and engine.state == "ready":
+            engine.clear_state_cache()
+        self.learning.adapters.clear()
+        await self.learning.startup()
+        await self.rt.access_changed()
 
     def shutdown(self) -> None:
         self.rt.close()

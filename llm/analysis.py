@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -203,8 +204,11 @@ def analyze(
     labeler: LabelFn | None = None,
 ) -> dict[str, Any]:
     t0 = time.monotonic()
+    remote = getattr(llama, "remote", False)
     turns = prompts.turns_from_messages(req.messages)
-    labels = label_turns(llama, turns, req.adapter, labeler)
+    # Over HTTP the model's logits are out of reach: labels take the text-only path (lexicons,
+    # the text seed adapter, the team's adapter), the one `conversa eval --no-model` measures.
+    labels = label_turns(None if remote else llama, turns, req.adapter, labeler)
     lang = labels["lang"]
     t_labels = time.monotonic()
     if on_labels:
@@ -212,8 +216,6 @@ def analyze(
     if cancelled():
         raise Cancelled("cancelled by a newer request")
 
-    tokens, stop, max_tokens, window = build_prompt(llama, turns, lang, req.max_tokens)
-    cached = cached_prefix(llama, tokens)
     sent: list[str] = []
 
     def on_text(raw: str) -> None:
@@ -227,15 +229,30 @@ def analyze(
                 sent[i] = text
                 on_partial(i, text)
 
-    raw, generated = generate_suggestions(
-        llama,
-        tokens,
-        stop,
-        temperature=req.temperature,
-        max_tokens=max_tokens,
-        cancelled=cancelled,
-        on_text=on_text,
-    )
+    if remote:
+        messages, max_tokens, window = remote_prompt(llama.n_ctx(), turns, lang, req.max_tokens)
+        raw, usage = llama.stream_json(
+            messages,
+            REMOTE_SCHEMA,
+            temperature=req.temperature,
+            max_tokens=max_tokens,
+            cancelled=cancelled,
+            on_text=on_text,
+        )
+        prompt_tokens, cached, generated = usage["prompt_tokens"], None, usage["generated_tokens"]
+    else:
+        tokens, stop, max_tokens, window = build_prompt(llama, turns, lang, req.max_tokens)
+        cached = cached_prefix(llama, tokens)
+        raw, generated = generate_suggestions(
+            llama,
+            tokens,
+            stop,
+            temperature=req.temperature,
+            max_tokens=max_tokens,
+            cancelled=cancelled,
+            on_text=on_text,
+        )
+        prompt_tokens = len(tokens)
     candidates, summary = parse_suggestions(raw)
     intent = labels["intent"]["label"]
     extra = [
@@ -248,7 +265,7 @@ def analyze(
     )
     suggestions = [text for text, _ in final]
     summary, summary_source = choose_summary(summary, turns, lang)
-    return {
+    out = {
         "lang": lang,
         "sentiment": labels["sentiment"],
         "intent": labels["intent"],
@@ -258,10 +275,58 @@ def analyze(
         "suggestion_sources": [source for _, source in final],
         "timings": {
             "labels_ms": round((t_labels - t0) * 1000),
-            "prompt_tokens": len(tokens),
+            "prompt_tokens": prompt_tokens,
             "dropped_turns": window.dropped,
             "cached_tokens": cached,
             "generated_tokens": generated,
             "total_ms": round((time.monotonic() - t0) * 1000),
         },
     }
+    if remote:
+        out["timings"]["server"] = usage["server"]
+    return out
+
+
+# The suggestion schema with bounds the built-in grammar also keeps: no empty strings, none too long.
+_LINE = {"type": "string", "minLength": 2, "maxLength": prompts.MAX_SUGGESTION_CHARS}
+REMOTE_SCHEMA = {
+    **prompts.SUGGESTION_SCHEMA,
+    "properties": {
+        "suggestions": {**prompts.SUGGESTION_SCHEMA["properties"]["suggestions"], "items": _LINE},
+        "summary": _LINE,
+    },
+}
+# No tokenizer at hand: a cautious estimate in UTF-8 bytes per token. llama_cpp.server counted
+# 612 prompt tokens for the fixture pt-BR chat's 1,421 bytes of messages (2.3) with the default model.
+REMOTE_BYTES_PER_TOKEN = 2
+
+
+def remote_prompt(
+    n_ctx: int, turns: list[prompts.Turn], lang: str, max_tokens: int
+) -> tuple[list[dict[str, str]], int, context_budget.Window]:
+    """The same chat messages as `build_prompt` lays out, budgeted by an estimate of tokens."""
+
+    def estimate(text: str) -> int:
+        return len(text.encode()) // REMOTE_BYTES_PER_TOKEN + 1
+
+    fixed = sum(estimate(m["content"]) + 8 for m in prompts.chat_messages([], lang))
+    budget = n_ctx - fixed - max_tokens - PROMPT_MARGIN
+    with _REMOTE_CUTS_LOCK:  # the remote workers run analyses in parallel
+        cuts = _REMOTE_CUTS
+        window = context_budget.fit(
+            turns, lang, lambda t: estimate(prompts.transcript_line(t, lang) + "\n"), budget, preferred=set(cuts)
+        )
+        if window.cut_key:
+            cuts[window.cut_key] = None
+            cuts.move_to_end(window.cut_key)
+            while len(cuts) > _RECENT_CUTS:
+                cuts.popitem(last=False)
+    messages = prompts.chat_messages(window.turns, lang, window.note)
+    room = n_ctx - sum(estimate(m["content"]) + 8 for m in messages)
+    if room < MIN_GENERATION_TOKENS:
+        raise GenerationFailed(f"the latest message does not fit the model's context of {n_ctx} tokens")
+    return messages, min(max_tokens, room), window
+
+
+_REMOTE_CUTS: OrderedDict[str, None] = OrderedDict()  # cut points of remote analyses (message ids, no text)
+_REMOTE_CUTS_LOCK = threading.Lock()

@@ -13,6 +13,7 @@ from desktop.server import (
     connection,
     routes_admin,
     routes_auth,
+    routes_backups,
     routes_conversations,
     routes_export,
     routes_import,
@@ -41,6 +42,7 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_export.routes)
     app.add_routes(routes_workflow.routes)
+    app.add_routes(routes_backups.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
     app.on_shutdown.append(_end_streams)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from desktop.store import crypto, private_files
+from desktop.store import crypto, key_copies, private_files
 from desktop.store.errors import KeysUnavailable, TamperedValue
 
 log = logging.getLogger(__name__)
@@ -241,7 +241,7 @@ class KeyStore:
         return _unb64(key_file.read_text().strip())
 
     @classmethod
-    def recover(cls, data_dir: Path, recovery_key: str, passphrase: str = "") -> KeyStore:
+    def recover(cls, data_dir: Path, recovery_key: str, passphrase: str = "", *, use_keyring: bool = True) -> KeyStore:
         """Unwrap the data key with the recovery key and re-protect it (passphrase or key file)."""
         data_dir = Path(data_dir)
         conn = _connect(data_dir / KEYS_DB)
@@ -252,13 +252,13 @@ class KeyStore:
         except TamperedValue:
             raise KeysUnavailable("the recovery key does not match this key store") from None
         store = cls(data_dir / KEYS_DB, dk, conn)
-        store.rewrap(passphrase)
+        store.rewrap(passphrase, use_keyring=use_keyring)
         _upgrade_slots(conn, dk, recovery=raw)
         store._legacy = False
         return store
 
     # -- changing protection ---------------------------------------------------------
-    def rewrap(self, passphrase: str = "") -> str:
+    def rewrap(self, passphrase: str = "", *, use_keyring: bool = True) -> str:
         """Protect the same data key anew (new passphrase, or keyring/key file)."""
         data_dir = self.path.parent
         key_file = data_dir / KEY_FILE
@@ -267,7 +267,7 @@ class KeyStore:
             old_file = key_file.with_suffix(".key.old")
             os.replace(key_file, old_file)
         try:
-            method = self._wrap_new(self._conn, data_dir, self._dk, passphrase, use_keyring=True)
+            method = self._wrap_new(self._conn, data_dir, self._dk, passphrase, use_keyring=use_keyring)
             self._conn.commit()
         except Exception:
             if old_file:
@@ -334,15 +334,32 @@ class KeyStore:
         self.ring.add(kid, key)
         return kid, key
 
+    def reader(self) -> tuple[crypto.KeyRing, sqlite3.Connection]:
+        """A key ring for another thread (a backup's check): its own read-only connection, which
+        the caller closes; the server's connection stays with the database thread."""
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+
+        def load(kid: bytes) -> bytes | None:
+            row = conn.execute("SELECT wrapped FROM contact_keys WHERE kid=?", (_b64(kid),)).fetchone()
+            if not row:
+                return None
+            return _unwrap(self._dk, json.loads(row[0]), f"contact/{_b64(kid)}", legacy_ok=self._legacy)
+
+        ring = crypto.KeyRing(load)
+        ring.add(self.general_kid, self.general_key)
+        return ring, conn
+
     def key_for(self, kid: bytes) -> bytes:
         return self.ring.get(kid)
 
     def erase(self, kid: bytes) -> None:
         with self._conn:
-            self._conn.execute("DELETE FROM contact_keys WHERE kid=?", (_b64(kid),))
+            cur = self._conn.execute("DELETE FROM contact_keys WHERE kid=?", (_b64(kid),))
         self.ring.forget(kid)
         # Make the deleted key unrecoverable from the key store's free pages and WAL.
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if cur.rowcount:  # and from the key store copies beside the data backups
+            key_copies.refresh(self.path.parent, self.path)
 
     def close(self) -> None:
         self._conn.close()

@@ -30,7 +30,14 @@ class Writer:
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         fut: Future = Future()
-        self._q.put((fn, args, kwargs, fut))
+        self._q.put((fn, args, kwargs, fut, False))
+        return fut
+
+    def submit_alone(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run `fn(store, …)` by itself, outside any transaction (it manages its own): a restore
+        replaces the whole database through the backup API, which needs the connection idle."""
+        fut: Future = Future()
+        self._q.put((fn, args, {}, fut, True))
         return fut
 
     def close(self) -> None:
@@ -42,9 +49,9 @@ class Writer:
             first = self._q.get()
             if first is None:
                 return
-            batch = [first]
+            batch, alone = [first], None
             stop = False
-            while len(batch) < MAX_BATCH:
+            while len(batch) < MAX_BATCH and not batch[0][4]:
                 try:
                     item = self._q.get_nowait()
                 except queue.Empty:
@@ -52,10 +59,29 @@ class Writer:
                 if item is None:
                     stop = True
                     break
+                if item[4]:
+                    alone = item
+                    break
                 batch.append(item)
-            self._run_batch(batch)
+            if batch[0][4]:
+                batch, alone = [], batch[0]
+            if batch:
+                self._run_batch(batch)
+            if alone:
+                self._run_alone(alone)
             if stop:
                 return
+
+    def _run_alone(self, item: tuple) -> None:
+        fn, args, _, fut, _ = item
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(fn(self.store, *args))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            if self.store.conn.in_transaction:
+                self.store.conn.execute("ROLLBACK")
+            fut.set_exception(e)
 
     def _run_batch(self, batch: list) -> None:
         conn = self.store.conn
@@ -63,10 +89,10 @@ class Writer:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except Exception as e:  # noqa: BLE001 - e.g. the database is locked by another process for too long
-            for _, _, _, fut in batch:
+            for _, _, _, fut, _ in batch:
                 fut.set_exception(e)
             return
-        for fn, args, kwargs, fut in batch:
+        for fn, args, kwargs, fut, _ in batch:
             if not fut.set_running_or_notify_cancel():
                 continue
             conn.execute("SAVEPOINT job")

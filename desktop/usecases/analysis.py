@@ -76,6 +76,9 @@ class Analyses:
         self.rt.broker.publish(conversation_id, "state", {"state": "pending"})
         return "queued"
 
+    def pending_ids(self) -> list[str]:
+        return list(self._pending)
+
     def cancel(self, conversation_ids: list[str]) -> None:
         """Stop the pending analyses of these conversations (their contact was erased)."""
         for conv_id in conversation_ids:

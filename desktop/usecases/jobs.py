@@ -81,6 +81,10 @@ class Jobs:
         finally:
             self._running.pop(run.id, None)
 
+    def release(self, run: RunningJob) -> None:
+        """Forget a job whose end state its work wrote itself (a restore does, with the data)."""
+        self._running.pop(run.id, None)
+
     async def fail(self, run: RunningJob, message: str) -> None:
         """The work failed or stopped at a cancellation: a cancelled job keeps its state."""
         self._running.pop(run.id, None)

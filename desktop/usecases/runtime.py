@@ -55,6 +55,10 @@ class Runtime:
         """Run `fn(store, …)` on the database thread (group-committed) and await it."""
         return await asyncio.wrap_future(self._writer.submit(fn, *args, **kwargs))
 
+    async def db_alone(self, fn: Callable[..., T], *args: Any) -> T:
+        """`db` for a function that must run outside any transaction (see `Writer.submit_alone`)."""
+        return await asyncio.wrap_future(self._writer.submit_alone(fn, *args))
+
     def db_wait(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """The same from a thread that is not the loop's (e.g. a prompt before the server starts)."""
         return self._writer.submit(fn, *args, **kwargs).result()

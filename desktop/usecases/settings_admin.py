@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from desktop import config
 from desktop.auth import Principal
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 NOT_EDITABLE = {
     "data_dir": "settings.toml lives in it: use --data-dir or CONVERSA_DATA_DIR",
     "passphrase": "a secret, read only from the environment",
+    "inference_api_key": "a secret, read only from the environment",
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -84,6 +86,14 @@ def _text_rule(name: str, value: str) -> str:
     elif name == "model":
         if not _MODEL_ID.fullmatch(value):
             raise _bad(name, "must be a model id (letters, digits, . _ -), not a path")
+    elif name == "inference_url":
+        for url in (u.strip() for u in value.split(",")):
+            parts = urlsplit(url)
+            if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+                raise _bad(name, "must be http(s) URLs like http://10.0.0.5:8080, comma-separated, or empty")
+    elif name == "auto_backup_dir":
+        if value and not Path(value).expanduser().is_absolute():
+            raise _bad(name, "must be an absolute folder path, or empty")
     elif name == "log_level":
         value = value.upper()
         if value not in LOG_LEVELS:
