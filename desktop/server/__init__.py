@@ -12,6 +12,7 @@ from desktop.config import Settings
 from desktop.server import (
     connection,
     routes_admin,
+    routes_analysis,
     routes_auth,
     routes_conversations,
     routes_export,
@@ -39,6 +40,7 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app.add_routes(routes_models.routes)
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_export.routes)
+    app.add_routes(routes_analysis.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
     app.on_shutdown.append(_end_streams)
