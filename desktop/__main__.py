@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local-first AI copilot and mini-CRM for WhatsApp Web attendants.",
     )
     parser.add_argument("--version", action="version", version=f"conversa {__version__}")
+    parser.add_argument("--tray", action="store_true", help="start with the window hidden in the tray (for login)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common], help="run the server headless (VPS or background)")
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         if cmd is None:
             from desktop.app import run_desktop
 
-            return run_desktop(settings)
+            return run_desktop(settings, hidden=args.tray)
         if cmd == "serve":
             from desktop.app import run_headless
 

@@ -11,7 +11,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -45,12 +45,16 @@ class ApiClient:
         self.refresh_token: str | None = None
         self.user: dict | None = None
         self._refresh_lock = threading.Lock()
+        # Called with the new tokens after a sign-in or refresh (the window remembers its device).
+        self.on_tokens: Callable[[dict], None] | None = None
 
     # -- session -----------------------------------------------------------------------------
     def _take_tokens(self, body: dict) -> dict:
         self.access_token = body.get("access_token")
         self.refresh_token = body.get("refresh_token")
-        self.user = body.get("user")
+        self.user = body.get("user") or self.user
+        if self.on_tokens:
+            self.on_tokens(body)
         return body
 
     def login(self, username: str, password: str) -> dict:
