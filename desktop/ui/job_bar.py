@@ -22,6 +22,8 @@ def job_progress(job: dict[str, Any], t: Callable[..., str]) -> tuple[float | No
     if state == "done":
         pct = 100.0
     msg = job.get("message") or ""
+    if state == "done":
+        return pct, msg or t("job.done")
     if state in ("failed", "cancelled"):
         return pct, t(f"job.{state}", message=msg)
     if total > 1 << 20:  # a file: sizes in MB

@@ -17,8 +17,8 @@ def countdown(seconds_left: float) -> str:
 
 
 def spaced(code: str) -> str:
-    """Groups of three for reading aloud: "482 913"."""
-    return " ".join(code[i:i + 3] for i in range(0, len(code), 3)) if code.isdigit() else code
+    """Easy to read aloud: "1234-5678" → "1234 5678"; other shapes unchanged."""
+    return code.replace("-", " ")
 
 
 class PairingView(ttk.Frame):

@@ -45,6 +45,7 @@ class StatusModel:
         elif self.paused:
             model = t("status.model_paused", id=self.model_id)
         else:
-            model = t(f"status.model_{self.model_state}", id=self.model_id, error=self.model_error)
+            error = self.model_error if len(self.model_error) <= 48 else self.model_error[:47] + "…"
+            model = t(f"status.model_{self.model_state}", id=self.model_id, error=error)
         jobs = "" if not self.up or self.jobs is None else t("status.jobs", n=self.jobs)
         return {"server": server, "model": model, "jobs": jobs}

@@ -45,6 +45,29 @@ def icon_image(size: int = 64, paused: bool = False):
     return img
 
 
+def x11_tray_present() -> bool:
+    """On X11, whether a tray host owns the system-tray selection. Without one pystray's X11
+    backend never docks and its setup thread never ends (the process would not exit)."""
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY"):
+        return True
+    try:
+        from Xlib import X, display
+    except ImportError:
+        return True  # another backend (AppIndicator, GTK) decides for itself
+    try:
+        d = display.Display()
+    except Exception:  # noqa: BLE001 - no X connection: no tray
+        return False
+    try:
+        atom = d.intern_atom(f"_NET_SYSTEM_TRAY_S{d.get_default_screen()}")
+        return d.get_selection_owner(atom) != X.NONE
+    finally:
+        d.close()
+
+
 class Tray:
     def __init__(self, actions: TrayActions, state: TrayState) -> None:
         self.actions = actions
@@ -66,6 +89,10 @@ class Tray:
 
     def start(self) -> bool:
         """Show the icon (in pystray's own thread); False when no tray could be started."""
+        if not x11_tray_present():
+            self.error = "no system tray on this display"
+            log.warning("no tray icon: %s", self.error)
+            return False
         try:
             import pystray
         except Exception as e:  # noqa: BLE001 - no display, no backend: the window works without
@@ -114,7 +141,7 @@ class Tray:
     def refresh(self) -> None:
         """After the state changed (from the Tk thread): the menu and the icon follow."""
         icon = self.icon
-        if icon is None:
+        if icon is None or not self.ready.is_set():
             return
         try:
             icon.icon = icon_image(paused=self.state.paused)

@@ -15,6 +15,7 @@ from desktop.ui.api_client import ApiClient, ApiError
 from desktop.ui.job_bar import JobBar
 from desktop.ui.pairing_view import PairingView
 
+SWITCH_TIMEOUT = 900.0  # PUT /models/active answers once the new model loaded and generated
 MIN_PASSWORD = 8  # the server's rule (validation.password)
 PROTECTIONS = ("keyring", "keyfile", "passphrase")
 
@@ -267,18 +268,23 @@ class FirstRun(ttk.Frame):
     def _model_ended(self, job: dict) -> None:
         if job["state"] != "done":
             return
-        # The server started without a model: load the one just downloaded.
+        # The server started without a model: load the one just downloaded. That can take minutes
+        # on a busy PC; the first run goes on meanwhile and the status bar shows the model's state.
         model_id = (job.get("result") or {}).get("id")
         self.model_text.configure(text=self.t("first.model_loading"))
+        self.model_continue.state(["!disabled"])
 
         def loaded(_r: Any) -> None:
-            self.model_text.configure(text=self.t("first.model_done"))
-            self.model_continue.state(["!disabled"])
+            if self.winfo_exists() and self.step_name == "model":
+                self.model_text.configure(text=self.t("first.model_done"))
 
-        self.window.bridge.call(lambda: self.window.client.put("/models/active", {"id": model_id}), loaded,
-                                self._model_failed)
+        self.window.bridge.call(
+            lambda: self.window.client.put("/models/active", {"id": model_id}, timeout=SWITCH_TIMEOUT), loaded,
+            lambda e: self.window.status(self.t("common.error", message=getattr(e, "message", None) or str(e))))
 
     def _model_failed(self, e: BaseException) -> None:
+        if not self.winfo_exists():
+            return
         self.model_text.configure(text=self.t("common.error", message=getattr(e, "message", None) or str(e)))
 
     # -- 4: pair the extension -----------------------------------------------------------------
