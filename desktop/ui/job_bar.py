@@ -75,7 +75,10 @@ class JobBar(ttk.Frame):
             self.bar["value"] = pct
         self.text.configure(text=text)
         if job.get("state") in ENDED:
-            self.bar.stop()
+            if str(self.bar.cget("mode")) == "indeterminate":  # stop() also resets the value
+                self.bar.stop()
+                self.bar.configure(mode="determinate")
+                self.bar["value"] = pct or 0
             self.cancel_button.state(["disabled"])
             if self._on_end:
                 self._on_end(job)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
@@ -22,6 +23,9 @@ def run(settings: Settings, host: Any = None, *, hidden: bool = False) -> int:
 
     root = tk.Tk(className="Conversa")
     window = Window(root, settings, host, hidden=hidden)
+    # A log-out or `kill` quits like the menu does (the handler runs between Tk's after callbacks).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_a: window.bridge.post(lambda _v: window.quit()))
     try:
         window.start()
         root.mainloop()

@@ -120,13 +120,19 @@ class Tray:
             if getattr(icon, "_systray_manager", True) is None:
                 self.error = self.error or "no system tray on this display"
             if self.error is None:
+                log.info("tray icon shown")
                 self.ready.set()
             else:
                 log.warning("no tray icon: %s", self.error)
 
         try:
-            self.icon = pystray.Icon("conversa", icon_image(), "Conversa", menu)
-            self.icon.run_detached(setup)
+            self.icon = icon = pystray.Icon("conversa", icon_image(), "Conversa", menu)
+            if type(icon).__module__.endswith("_xorg"):
+                # The X11 backend's run_detached() starts a second setup thread that waits forever
+                # (and keeps the process alive after quitting): run it on a thread of ours instead.
+                threading.Thread(target=lambda: icon.run(setup), name="conversa-tray", daemon=True).start()
+            else:
+                icon.run_detached(setup)
         except Exception as e:  # noqa: BLE001 - e.g. no system tray on this desktop
             self.error = f"{type(e).__name__}: {e}"
             log.warning("no tray icon: %s", self.error)

@@ -98,6 +98,7 @@ class Window:
         except (ImportError, tk.TclError):  # the window still works in the default ttk theme
             log.warning("sv-ttk theme not available")
         root.protocol("WM_DELETE_WINDOW", self.close_window)
+        root.bind_all("<Control-q>", lambda _e: self.quit())
         self._build_menu()
         self.banner = tk.Label(root, text="", bg="#b3261e", fg="white", anchor="w", padx=12, pady=6)
         self.body = ttk.Frame(root)
@@ -121,7 +122,7 @@ class Window:
         app.add_command(label=self.t("menu.hide"), command=self.close_window)
         app.add_command(label=self.t("menu.sign_out"), command=self.sign_out)
         app.add_separator()
-        app.add_command(label=self.t("menu.quit"), command=self.quit)
+        app.add_command(label=self.t("menu.quit"), command=self.quit, accelerator="Ctrl+Q")
         menubar.add_cascade(label=self.t("app.title"), menu=app)
         self.app_menu = app
         self.root.configure(menu=menubar)
@@ -133,15 +134,20 @@ class Window:
         self.root.after(DRAIN_MS, self._drain)
         if self.hidden:
             self.root.withdraw()
+        busy: Exception | None = None
+        if self.host is not None and not self.remote_url:
+            try:
+                self.host.claim()  # the data folder's lock; logging starts in it
+            except Exception as e:  # noqa: BLE001 - DataDirBusy and the like: said on the page
+                busy = e
         self.tray.start()
+        if busy is not None:
+            why = getattr(busy, "message", str(busy))
+            self.set_page(pages.Message(self.body, self.t, self.t("start.busy", why=why), quit=self.quit))
+            self.root.deiconify()
+            return
         if self.remote_url or self.host is None:
             self._after_server()
-            return
-        try:
-            self.host.claim()
-        except Exception as e:  # noqa: BLE001 - DataDirBusy and the like: said on the page
-            self.set_page(pages.Message(self.body, self.t, self.t("start.busy", why=getattr(e, "message", str(e))),
-                                        quit=self.quit))
             return
         if self.host.needs_keys():
             from desktop.ui.tabs.first_run import FirstRun
