@@ -9,15 +9,20 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.config import Settings
-from desktop.service import Service
 from desktop.store.data_dir_lock import DataDirLock
-from desktop.store.database import Store
 from desktop.store.errors import KeysUnavailable
 from desktop.store.keys import KeyStore
-from llm import catalog
-from llm.engine import Engine, EngineSettings
+
+if TYPE_CHECKING:
+    from desktop.service import Service
+    from desktop.store.database import Store
+    from llm.engine import EngineSettings
+
+# The service, the store and the model runtime are imported where they are used: `conversa`
+# shows its window first and loads them while it starts the server (about 2 s on a busy PC).
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,8 @@ def command_lock(settings: Settings, command: str) -> contextlib.AbstractContext
 
 def open_store(settings: Settings, *, create: bool = True, out=sys.stderr, upgrade_keys: bool = False) -> Store:
     """`upgrade_keys` only with the data folder's lock held (see `KeyStore.open`)."""
+    from desktop.store.database import Store
+
     if create:  # opening existing data must not leave an empty folder behind a typo
         settings.data_path.mkdir(parents=True, exist_ok=True)
         try:
@@ -84,6 +91,9 @@ def open_store(settings: Settings, *, create: bool = True, out=sys.stderr, upgra
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
+    from llm import catalog
+    from llm.engine import EngineSettings
+
     return EngineSettings(
         model_path=catalog.model_path(settings.models_path, settings.model, settings.catalog_path),
         model_id=settings.model,
@@ -100,6 +110,7 @@ def start_model(settings: Settings, model_id: str | None = None):
     from dataclasses import replace
 
     from desktop.errors import InvalidInput
+    from llm import catalog
     from llm.engine import Engine
 
     model_id = model_id or settings.model
@@ -118,6 +129,9 @@ def start_model(settings: Settings, model_id: str | None = None):
 
 def build_service(settings: Settings, *, with_model: bool = True) -> Service:
     """The serving service: call it holding the data folder's lock (`serve_lock`)."""
+    from desktop.service import Service
+    from llm.engine import Engine
+
     store = open_store(settings, upgrade_keys=True)
     engine = Engine(engine_settings(settings)) if with_model else None
     if engine:
