@@ -42,7 +42,7 @@ def test_first_run_end_to_end(display, tmp_path, model_file, monkeypatch):  # no
     served = tmp_path / "www"
     served.mkdir()
     shutil.copy(model_file, served / "model.gguf")
-    files = FileServer(served)
+    files = FileServer(served, rate=15e6)  # about 7 s: time to see progress and to cancel
     monkeypatch.setenv("CONVERSA_CATALOG", str(local_catalogue(tmp_path / "catalog.json", model_file,
                                                                 files.url("model.gguf"))))
     monkeypatch.setenv("CONVERSA_LANG", "pt_BR")
@@ -57,6 +57,7 @@ def test_first_run_end_to_end(display, tmp_path, model_file, monkeypatch):  # no
         pump(root, lambda: isinstance(w.page, FirstRun), bridge=w.bridge)
         fr: FirstRun = w.page
         assert "Conversa" in root.title()
+        root.update()
         screenshot("first_run_1_choice")
 
         fr.host_button.invoke()
@@ -85,11 +86,25 @@ def test_first_run_end_to_end(display, tmp_path, model_file, monkeypatch):  # no
         assert fr.recovery_continue.instate(["disabled"])
         fr.recovery_continue.invoke()
         assert fr.step_name == "recovery"  # not without the check
+        root.update()
         screenshot("first_run_3_recovery")
         fr.saved_check.invoke()
         assert not fr.recovery_continue.instate(["disabled"])
         fr.recovery_continue.invoke()
         assert fr.step_name == "model" and fr.recovery is None
+
+        # Cancel the download half-way: the job ends cancelled, nothing is left in the folder,
+        # and the step offers another try.
+        pump(root, lambda: fr.model_job.running and 0 < float(fr.model_job.bar["value"]) < 100, timeout=120,
+             bridge=w.bridge)
+        fr.model_job.cancel_button.invoke()
+        pump(root, lambda: fr.model_job.job["state"] == "cancelled", timeout=60, bridge=w.bridge)
+        assert fr.model_job.text.cget("text") == "Cancelado."
+        pump(root, lambda: not list((data / "models").glob("Local-Default*")), timeout=30, bridge=w.bridge)
+        assert fr.model_continue.instate(["disabled"]) and fr.model_retry.winfo_ismapped()
+        root.update()
+        screenshot("first_run_4_model_cancelled")
+        fr.model_retry.invoke()
 
         seen_progress: list[float] = []
 
@@ -111,6 +126,7 @@ def test_first_run_end_to_end(display, tmp_path, model_file, monkeypatch):  # no
         fr.model_continue.invoke()
         pump(root, lambda: re.fullmatch(r"\d{4} \d{4}", fr.pairing.code.cget("text") or ""), bridge=w.bridge)
         assert "Válido por" in fr.pairing.left.cget("text")
+        root.update()
         screenshot("first_run_5_pairing")
         code = fr.pairing.value
         # The code really pairs a browser.

@@ -42,6 +42,7 @@ class JobBar(ttk.Frame):
         self.bar = ttk.Progressbar(self, length=280, maximum=100)
         self.text = ttk.Label(self, text="")
         self.cancel_button = ttk.Button(self, text=ctx.t("job.cancel"), command=self.cancel)
+        self.cancel_button.state(["disabled"])  # until a job runs
         self.bar.grid(row=0, column=0, sticky="ew", padx=(0, 8))
         self.cancel_button.grid(row=0, column=1)
         self.text.grid(row=1, column=0, columnspan=2, sticky="w")

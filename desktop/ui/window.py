@@ -247,6 +247,7 @@ class Window:
             self.views[cls.name] = view
         self.notebook.bind("<<NotebookTabChanged>>", self._tab_changed)
         self.set_page(frame)
+        self._tab_changed()  # the first tab shows its data without waiting for a click
 
     def _tab_changed(self, _e=None) -> None:
         view = self.current_view()

@@ -241,6 +241,11 @@ class FirstRun(ttk.Frame):
         self.model_continue.state(["disabled"])
         self.model_skip = ttk.Button(buttons, text=self.t("first.skip"), command=self.show_pairing)
         self.model_skip.pack(side="left", padx=8)
+        self.model_retry = ttk.Button(buttons, text=self.t("first.retry"), command=self._retry_model)
+        self._retry_model()
+
+    def _retry_model(self) -> None:
+        self.model_retry.pack_forget()
         self.window.bridge.call(self._start_model, self._model_started, self._model_failed)
 
     def _start_model(self) -> dict:
@@ -266,7 +271,8 @@ class FirstRun(ttk.Frame):
             self.model_continue.state(["!disabled"])
 
     def _model_ended(self, job: dict) -> None:
-        if job["state"] != "done":
+        if job["state"] != "done":  # failed or cancelled: the bar says why; another try is offered
+            self.model_retry.pack(side="left")
             return
         # The server started without a model: load the one just downloaded. That can take minutes
         # on a busy PC; the first run goes on meanwhile and the status bar shows the model's state.
@@ -285,6 +291,7 @@ class FirstRun(ttk.Frame):
     def _model_failed(self, e: BaseException) -> None:
         if not self.winfo_exists():
             return
+        self.model_retry.pack(side="left")
         self.model_text.configure(text=self.t("common.error", message=getattr(e, "message", None) or str(e)))
 
     # -- 4: pair the extension -----------------------------------------------------------------
