@@ -88,6 +88,15 @@ def test_tabs_with_seeded_data(display, tmp_path, model_file, monkeypatch):  # n
             assert health["model"]["id"] == active_id and health["model"]["state"] == "ready"
             shot(root, "tab_models_failed_switch")
 
+            # Import a GGUF by its path on the server's machine: copied, checked, listed.
+            src = tmp_path / "Imported-Copy.gguf"
+            src.write_bytes(model_file.read_bytes())
+            models.import_path.insert(0, str(src))
+            models.import_file()
+            pump(root, lambda: models.tree.exists("Imported-Copy"), timeout=300, bridge=w.bridge)
+            assert models.job.job["state"] == "done" and (srv.data_dir / "models" / "Imported-Copy.gguf").is_file()
+            assert models.tree.item("Imported-Copy", "values")[1] == "llama"
+
             # -- Team: users, add one, disable; devices; pairing code; quick replies -------------
             w.navigate("team")
             team = w.views["team"]
@@ -107,6 +116,10 @@ def test_tabs_with_seeded_data(display, tmp_path, model_file, monkeypatch):  # n
             assert any(d[0] == "ana" and d[4] == "ativo" and d[3] != "—" for d in devices), devices
             team.sections.select(1)
             shot(root, "tab_team_devices")
+            ana_device = next(i for i in team.devices.get_children() if team.devices.item(i, "values")[0] == "ana")
+            team.devices.selection_set(ana_device)
+            team.revoke()
+            pump(root, lambda: team.devices.item(ana_device, "values")[4] == "revogado", bridge=w.bridge)
             team.sections.select(2)
             team.pairing.new_code()
             pump(root, lambda: re.fullmatch(r"\d{4} \d{4}", team.pairing.code.cget("text")), bridge=w.bridge)
@@ -121,7 +134,7 @@ def test_tabs_with_seeded_data(display, tmp_path, model_file, monkeypatch):  # n
             team.save_reply(new=True)
             pump(root, lambda: len(rows(team.replies)) == 2, bridge=w.bridge)
             shot(root, "tab_team_replies")
-            replies = srv.request("GET", "/api/v1/quick-replies", token=token).json()["items"]
+            replies = srv.request("GET", "/api/v1/quick-replies", token=srv.login()["access_token"]).json()["items"]
             assert {r["shortcut"]: r["intents"] for r in replies}["prazo"] == ["order_status", "scheduling"]
 
             # -- Settings: help, restart hint, a live change ---------------------------------------
@@ -152,6 +165,17 @@ def test_tabs_with_seeded_data(display, tmp_path, model_file, monkeypatch):  # n
                  bridge=w.bridge)
             assert any(r[1] == "admin" for r in rows(au.tree))
             shot(root, "tab_audit")
+
+            # -- Pause and resume analysis (the tray's and the menu's item) -----------------------
+            token = srv.login()["access_token"]  # the first one may have expired by now
+            w.toggle_pause()
+            pump(root, lambda: w.status_model.paused is True, bridge=w.bridge)
+            assert "análise pausada" in w.status_model_lbl.cget("text") and w.tray_state.paused
+            assert srv.request("GET", "/api/v1/analysis", token=token).json() == {"paused": True}
+            shot(root, "analysis_paused")
+            w.toggle_pause()
+            pump(root, lambda: w.status_model.paused is False, bridge=w.bridge)
+            assert srv.request("GET", "/api/v1/analysis", token=token).json() == {"paused": False}
 
             # -- The server goes away: a clear message, then it reconnects by itself -------------
             srv.stop()

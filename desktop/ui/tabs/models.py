@@ -235,10 +235,12 @@ class View(Tab):
         self.ctx.status(self.ctx.t("models.switching", id=m["id"]))
 
         def done(active: dict) -> None:
+            self.ctx.status("")
             self._say(self.ctx.t("models.switched", id=active.get("id", m["id"])))
             self.refresh()
 
         def failed(e: BaseException) -> None:
+            self.ctx.status("")
             busy(self.activate_button, False)
             why = e.message if isinstance(e, ApiError) else str(e)
             self._say(self.ctx.t("models.switch_failed", id=m["id"], why=why), error=True)
