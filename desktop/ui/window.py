@@ -164,7 +164,10 @@ class Window:
         self.status_server.configure(text=self.t("status.starting"))
 
         def failed(e: BaseException) -> None:
+            self.status_server.configure(text="")
             why = getattr(e, "message", None) or str(e)
+            if "wrong passphrase" in why:
+                why = self.t("unlock.wrong")
             if on_error:
                 on_error(why)
             else:
@@ -242,7 +245,11 @@ class Window:
         for cls in load_tab_classes():
             if getattr(cls, "admin_only", False) and not admin:
                 continue
-            view = cls(self.notebook, ctx)
+            try:
+                view = cls(self.notebook, ctx)
+            except Exception:  # noqa: BLE001 - one broken tab must not take the window down
+                log.exception("the %s tab could not be built", cls.name)
+                continue
             self.notebook.add(view, text=self.t(cls.title_key))
             self.views[cls.name] = view
         self.notebook.bind("<<NotebookTabChanged>>", self._tab_changed)
