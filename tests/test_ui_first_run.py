@@ -154,44 +154,49 @@ def test_first_run_end_to_end(display, tmp_path, model_file, monkeypatch):  # no
 def test_passphrase_unlock_then_remembered_sign_in(display, tmp_path, monkeypatch):  # noqa: F811
     """Keys protected by a passphrase: the window asks for it before the server starts (a wrong
     one is refused and said); after one sign-in the next start signs in by itself."""
-    from conftest import ADMIN_PASSWORD, PASSPHRASE, make_server
-    from desktop.app import LocalServer
-    from desktop.ui import pages
-    from desktop.ui.window import Window
+    from conftest import make_server
 
     srv = make_server(tmp_path, None)  # keys under PASSPHRASE, the admin; no model
     monkeypatch.delenv("CONVERSA_PASSPHRASE", raising=False)
     monkeypatch.setenv("CONVERSA_LANG", "pt_BR")
     settings = settings_for(srv.data_dir)
     for attempt in (1, 2):
-        host = LocalServer(settings)
-        root = tk.Tk()
-        w = Window(root, settings, host)
-        try:
-            w.start()
-            if attempt == 1:
-                pump(root, lambda: isinstance(w.page, pages.Unlock), bridge=w.bridge)
-                w.page.entry.insert(0, "not-the-passphrase")
-                w.page.submit()
-                pump(root, lambda: w.page.error.cget("text") != "", timeout=60, bridge=w.bridge)
-                assert w.page.error.cget("text") == "Frase-senha incorreta."
-                root.update()
-                screenshot("unlock_wrong_passphrase")
-                w.page.entry.delete(0, "end")
-                w.page.entry.insert(0, PASSPHRASE)
-                w.page.submit()
-                pump(root, lambda: isinstance(w.page, pages.SignIn), timeout=60, bridge=w.bridge)
-                w.page.username.insert(0, "admin")
-                w.page.password.insert(0, ADMIN_PASSWORD)
-                w.page.submit()
-            else:
-                pump(root, lambda: isinstance(w.page, pages.Unlock), bridge=w.bridge)
-                w.page.entry.insert(0, PASSPHRASE)
-                w.page.submit()  # then no sign-in page: the device's refresh token is remembered
-            pump(root, lambda: w.notebook is not None, timeout=60, bridge=w.bridge)
-            assert w.client.user["username"] == "admin"
-        finally:
-            w.quit()
-            root.destroy()
-            host.stop()
+        _unlock_and_sign_in(settings, attempt)
         assert port_free(settings.port)
+
+
+def _unlock_and_sign_in(settings, attempt: int) -> None:
+    from conftest import ADMIN_PASSWORD, PASSPHRASE
+    from desktop.app import LocalServer
+    from desktop.ui import pages
+    from desktop.ui.window import Window
+
+    host = LocalServer(settings)
+    root = tk.Tk()
+    w = Window(root, settings, host)
+    try:
+        w.start()
+        pump(root, lambda: isinstance(w.page, pages.Unlock), bridge=w.bridge)
+        if attempt == 1:
+            w.page.entry.insert(0, "not-the-passphrase")
+            w.page.submit()
+            pump(root, lambda: w.page.error.cget("text") != "", timeout=60, bridge=w.bridge)
+            assert w.page.error.cget("text") == "Frase-senha incorreta."
+            root.update()
+            screenshot("unlock_wrong_passphrase")
+            w.page.entry.delete(0, "end")
+            w.page.entry.insert(0, PASSPHRASE)
+            w.page.submit()
+            pump(root, lambda: isinstance(w.page, pages.SignIn), timeout=60, bridge=w.bridge)
+            w.page.username.insert(0, "admin")
+            w.page.password.insert(0, ADMIN_PASSWORD)
+            w.page.submit()
+        else:
+            w.page.entry.insert(0, PASSPHRASE)
+            w.page.submit()  # then no sign-in page: the device's refresh token is remembered
+        pump(root, lambda: w.notebook is not None, timeout=60, bridge=w.bridge)
+        assert w.client.user["username"] == "admin"
+    finally:
+        w.quit()
+        root.destroy()
+        host.stop()
