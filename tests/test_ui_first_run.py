@@ -167,6 +167,7 @@ def test_passphrase_unlock_then_remembered_sign_in(display, tmp_path, monkeypatc
 
 def _unlock_and_sign_in(settings, attempt: int) -> None:
     from conftest import ADMIN_PASSWORD, PASSPHRASE
+
     from desktop.app import LocalServer
     from desktop.ui import pages
     from desktop.ui.window import Window
