@@ -6,12 +6,6 @@ import argparse
 import sys
 
 from desktop import __version__
-from desktop.commands import accounts as accounts_cmd
-from desktop.commands import evaluate as evaluate_cmd
-from desktop.commands import keys as keys_cmd
-from desktop.commands import labels as labels_cmd
-from desktop.commands import models as models_cmd
-from desktop.commands import quick_replies as quick_replies_cmd
 from desktop.config import describe, load, settings_table
 from desktop.errors import ConversaError
 from llm.errors import LLMError
@@ -146,6 +140,15 @@ def main(argv: list[str] | None = None) -> int:
             from desktop.app import run_headless
 
             return run_headless(settings, with_model=not args.no_model)
+        # Imported here: they load the service (about 1.5 s), which `conversa` loads only after
+        # its window is shown.
+        from desktop.commands import accounts as accounts_cmd
+        from desktop.commands import evaluate as evaluate_cmd
+        from desktop.commands import keys as keys_cmd
+        from desktop.commands import labels as labels_cmd
+        from desktop.commands import models as models_cmd
+        from desktop.commands import quick_replies as quick_replies_cmd
+
         if cmd == "users":
             return accounts_cmd.users(settings, args)
         if cmd == "devices":

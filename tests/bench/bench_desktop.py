@@ -25,6 +25,7 @@ import tkinter as tk
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's desktop package
 from conftest import ADMIN_PASSWORD, PASSPHRASE, _models_cache, cli, free_port  # noqa: E402
 from ui_shell_support import FileServer  # noqa: E402
 from ui_support import Display  # noqa: E402
