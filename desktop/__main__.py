@@ -7,14 +7,6 @@ import sys
 
 from desktop import __version__
 from desktop.bind_policy import check_bind
-from desktop.commands import accounts as accounts_cmd
-from desktop.commands import backup as backup_cmd
-from desktop.commands import evaluate as evaluate_cmd
-from desktop.commands import extension as extension_cmd
-from desktop.commands import keys as keys_cmd
-from desktop.commands import labels as labels_cmd
-from desktop.commands import models as models_cmd
-from desktop.commands import quick_replies as quick_replies_cmd
 from desktop.config import describe, load, settings_table
 from desktop.errors import ConversaError
 from llm.errors import LLMError
@@ -39,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local-first AI copilot and mini-CRM for WhatsApp Web attendants.",
     )
     parser.add_argument("--version", action="version", version=f"conversa {__version__}")
+    parser.add_argument("--tray", action="store_true", help="start with the window hidden in the tray (for login)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common], help="run the server headless (VPS or background)")
@@ -168,12 +161,23 @@ def main(argv: list[str] | None = None) -> int:
             from desktop.app import run_desktop
 
             check_bind(settings)
-            return run_desktop(settings)
+            return run_desktop(settings, hidden=args.tray)
         if cmd == "serve":
             from desktop.app import run_headless
 
             check_bind(settings, insecure=args.insecure)
             return run_headless(settings, with_model=not args.no_model)
+        # Imported here: they load the service (about 1.5 s), which `conversa` loads only after
+        # its window is shown.
+        from desktop.commands import accounts as accounts_cmd
+        from desktop.commands import backup as backup_cmd
+        from desktop.commands import evaluate as evaluate_cmd
+        from desktop.commands import extension as extension_cmd
+        from desktop.commands import keys as keys_cmd
+        from desktop.commands import labels as labels_cmd
+        from desktop.commands import models as models_cmd
+        from desktop.commands import quick_replies as quick_replies_cmd
+
         if cmd == "users":
             return accounts_cmd.users(settings, args)
         if cmd == "devices":

@@ -9,15 +9,20 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.config import Settings
-from desktop.service import Service
 from desktop.store.data_dir_lock import DataDirLock
-from desktop.store.database import Store
 from desktop.store.errors import KeysUnavailable
 from desktop.store.keys import KeyStore
-from llm import catalog
-from llm.engine import Engine, EngineSettings
+
+if TYPE_CHECKING:
+    from desktop.service import Service
+    from desktop.store.database import Store
+    from llm.engine import EngineSettings
+
+# The service, the store and the model runtime are imported where they are used: `conversa`
+# shows its window first and loads them while it starts the server (about 2 s on a busy PC).
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,8 @@ def command_lock(settings: Settings, command: str) -> contextlib.AbstractContext
 
 def open_store(settings: Settings, *, create: bool = True, out=sys.stderr, upgrade_keys: bool = False) -> Store:
     """`upgrade_keys` only with the data folder's lock held (see `KeyStore.open`)."""
+    from desktop.store.database import Store
+
     if create:  # opening existing data must not leave an empty folder behind a typo
         settings.data_path.mkdir(parents=True, exist_ok=True)
         try:
@@ -84,6 +91,9 @@ def open_store(settings: Settings, *, create: bool = True, out=sys.stderr, upgra
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
+    from llm import catalog
+    from llm.engine import EngineSettings
+
     return EngineSettings(
         model_path=catalog.model_path(settings.models_path, settings.model, settings.catalog_path),
         model_id=settings.model,
@@ -116,6 +126,7 @@ def start_model(settings: Settings, model_id: str | None = None):
     from dataclasses import replace
 
     from desktop.errors import InvalidInput
+    from llm import catalog
     from llm.engine import Engine
 
     model_id = model_id or settings.model
@@ -134,6 +145,9 @@ def start_model(settings: Settings, model_id: str | None = None):
 
 def build_service(settings: Settings, *, with_model: bool = True) -> Service:
     """The serving service: call it holding the data folder's lock (`serve_lock`)."""
+    from desktop.service import Service
+    from llm.engine import Engine
+
     store = open_store(settings, upgrade_keys=True)
     engine = (
         (remote_engine(settings) if settings.inference_url else Engine(engine_settings(settings)))
@@ -227,17 +241,149 @@ def _no_users(service: Service) -> bool:
     return service.db_wait(accounts.count_users) == 0
 
 
-def run_desktop(settings: Settings) -> int:
+class LocalServer:
+    """The server the desktop app hosts on this PC: lifecycle only (keys, start, stop, state).
+    The window never reads data through it, only over HTTP at `url`.
+
+    It runs on a thread of its own with its own asyncio loop and is stopped with
+    `call_soon_threadsafe`; it holds the data folder's lock from `claim()` to `stop()`."""
+
+    def __init__(self, settings: Settings):
+        import threading
+
+        self.settings = settings
+        self._lock: DataDirLock | None = None
+        self._thread: threading.Thread | None = None
+        self._loop = None
+        self._stop_event = None
+        self._service: Service | None = None
+        self._started = threading.Event()
+        self.error: str | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.settings.host if self.settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.settings.port}/api/v1"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def claim(self) -> None:
+        """Take the data folder (DataDirBusy names who holds it); logging starts in it."""
+        if self._lock is None:
+            self._lock = serve_lock(self.settings)
+            setup_logging(self.settings, to_stderr=False)
+
+    def needs_keys(self) -> bool:
+        """A fresh data folder: the first run chooses how the keys are protected."""
+        data = self.settings.data_path
+        return not KeyStore.exists(data) and not (data / "conversa.db").exists()
+
+    def needs_passphrase(self) -> bool:
+        return not self.settings.passphrase and KeyStore.method(self.settings.data_path) == "passphrase"
+
+    @staticmethod
+    def keyring_available() -> bool:
+        from desktop.store.keys import _keyring_backend_ok
+
+        return _keyring_backend_ok()
+
+    def create_keys(self, method: str, passphrase: str = "") -> dict[str, str]:
+        """Create the keys protected as chosen (keyring / keyfile / passphrase): {method, recovery_key}.
+        The keyring falls back to a key file when no real OS keyring works (the answer says so)."""
+        import dataclasses
+
+        self.claim()
+        if method == "passphrase" and not passphrase:
+            raise ValueError("a passphrase is needed")
+        keys, setup = KeyStore.create(self.settings.data_path, passphrase if method == "passphrase" else "",
+                                      use_keyring=method == "keyring")
+        keys.close()
+        if method == "passphrase":
+            self.settings = dataclasses.replace(self.settings, passphrase=passphrase)
+        return {"method": setup.method, "recovery_key": setup.recovery_key}
+
+    def start(self, passphrase: str = "", timeout: float = 60) -> None:
+        """Open the store, start the model loading and the HTTP server; returns once it listens
+        (the model may still be loading). Raises KeysUnavailable, OSError (port) or RuntimeError."""
+        import asyncio
+        import dataclasses
+        import threading
+
+        if self.running:
+            return
+        self.claim()
+        if passphrase:
+            self.settings = dataclasses.replace(self.settings, passphrase=passphrase)
+        service = build_service(self.settings)
+        self._service = service
+        self._started.clear()
+        self.error = None
+
+        def serve() -> None:
+            from desktop.server import create_app, start_site
+
+            async def main() -> None:
+                self._loop = asyncio.get_running_loop()
+                self._stop_event = asyncio.Event()
+                try:
+                    runner = await start_site(create_app(self.settings, service), self.settings)
+                except Exception as e:  # noqa: BLE001 - reported to the starting thread
+                    self.error = f"{type(e).__name__}: {e}"
+                    self._started.set()
+                    return
+                self._started.set()
+                await self._stop_event.wait()
+                await runner.cleanup()
+
+            try:
+                asyncio.run(main())
+            finally:
+                self._started.set()
+
+        self._thread = threading.Thread(target=serve, name="conversa-server", daemon=True)
+        self._thread.start()
+        self._started.wait(timeout)
+        if self.error or not self.running:
+            err = self.error or "the server did not start"
+            self._close_service()
+            raise RuntimeError(err)
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop serving (open requests get the runner's grace time), close the store, free the port
+        and the data folder."""
+        loop, event, thread = self._loop, self._stop_event, self._thread
+        if loop is not None and event is not None and thread is not None and thread.is_alive():
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # the loop already ended
+                pass
+            thread.join(timeout)
+        self._thread = self._loop = self._stop_event = None
+        self._close_service()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _close_service(self) -> None:
+        service, self._service = self._service, None
+        if service is None:
+            return
+        if service.engine:
+            service.engine.stop()
+        service.shutdown()
+        service.store.close()
+
+
+def run_desktop(settings: Settings, *, hidden: bool = False) -> int:
     """The tray app hosts the server; without a display it runs headless."""
     if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         print("No display found: running the server headless (same as `conversa serve`).", file=sys.stderr)
         return run_headless(settings)
-    try:
-        from desktop.ui import main as ui_main  # noqa: F401 - provided by the desktop issue
-    except ImportError:
-        print("The desktop window is not part of this build yet: running the server headless.", file=sys.stderr)
-        return run_headless(settings)
-    return ui_main.run(settings)
+    from desktop.ui import main as ui_main
+
+    return ui_main.run(settings, host=LocalServer(settings), hidden=hidden)
 
 
 def data_dir_of(settings: Settings) -> Path:

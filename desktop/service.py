@@ -15,6 +15,7 @@ from desktop.config import Settings
 from desktop.events import Broker
 from desktop.store.database import Store
 from desktop.usecases.analysis import Analyses
+from desktop.usecases.analysis_pause import AnalysisPause
 from desktop.usecases.audit import AuditLog
 from desktop.usecases.backups import Backups
 from desktop.usecases.contacts import Contacts
@@ -48,6 +49,7 @@ class Service:
         self.jobs = Jobs(self.rt)
         self.learning = Learning(self.rt, self.jobs)
         self.analyses = Analyses(self.rt, lambda: self.learning.adapters)
+        self.analysis_pause = AnalysisPause(self.rt, self.analyses)
         self._ingest = Ingest(self.rt, self.analyses)
         self.conversations = Conversations(self.rt, self.analyses)
         self.contacts = Contacts(self.rt, self.analyses, self.learning)

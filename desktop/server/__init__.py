@@ -12,6 +12,7 @@ from desktop.config import Settings
 from desktop.server import (
     connection,
     routes_admin,
+    routes_analysis,
     routes_auth,
     routes_backups,
     routes_conversations,
@@ -43,6 +44,7 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app.add_routes(routes_export.routes)
     app.add_routes(routes_workflow.routes)
     app.add_routes(routes_backups.routes)
+    app.add_routes(routes_analysis.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
     app.on_shutdown.append(_end_streams)

@@ -11,7 +11,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -45,12 +45,16 @@ class ApiClient:
         self.refresh_token: str | None = None
         self.user: dict | None = None
         self._refresh_lock = threading.Lock()
+        # Called with the new tokens after a sign-in or refresh (the window remembers its device).
+        self.on_tokens: Callable[[dict], None] | None = None
 
     # -- session -----------------------------------------------------------------------------
     def _take_tokens(self, body: dict) -> dict:
         self.access_token = body.get("access_token")
         self.refresh_token = body.get("refresh_token")
-        self.user = body.get("user")
+        self.user = body.get("user") or self.user
+        if self.on_tokens:
+            self.on_tokens(body)
         return body
 
     def login(self, username: str, password: str) -> dict:
@@ -98,8 +102,8 @@ class ApiClient:
     def post(self, path: str, body: Any = None, **params: Any) -> Any:
         return self.request("POST", path, body, params=params)
 
-    def put(self, path: str, body: Any = None) -> Any:
-        return self.request("PUT", path, body)
+    def put(self, path: str, body: Any = None, *, timeout: float | None = None) -> Any:
+        return self.request("PUT", path, body, timeout=timeout)
 
     def patch(self, path: str, body: Any = None, *, headers: dict[str, str] | None = None) -> Any:
         return self.request("PATCH", path, body, headers=headers)
@@ -120,14 +124,15 @@ class ApiClient:
                 yield block
 
     def request(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
-                headers: dict[str, str] | None = None, auth: bool = True) -> Any:
+                headers: dict[str, str] | None = None, auth: bool = True, timeout: float | None = None) -> Any:
+        """``timeout``: for a request the server answers only when slow work is done (a model switch)."""
         try:
-            with self._open(method, path, body, params, headers or {}, auth=auth) as resp:
+            with self._open(method, path, body, params, headers or {}, auth=auth, timeout=timeout) as resp:
                 raw = resp.read()
                 self.last_headers = dict(resp.headers)
         except ApiError as e:
             if e.status == 401 and auth and e.code != "role_changed" and self.refresh():
-                with self._open(method, path, body, params, headers or {}, auth=True) as resp:
+                with self._open(method, path, body, params, headers or {}, auth=True, timeout=timeout) as resp:
                     raw = resp.read()
                     self.last_headers = dict(resp.headers)
             else:
@@ -151,7 +156,8 @@ class ApiClient:
                     raise
         raise AssertionError("unreachable")
 
-    def _open(self, method: str, path: str, body: Any, params: dict | None, headers: dict[str, str], *, auth: bool):
+    def _open(self, method: str, path: str, body: Any, params: dict | None, headers: dict[str, str], *, auth: bool,
+              timeout: float | None = None):
         url = self.base_url + path
         if params:
             clean = {k: v for k, v in params.items() if v is not None and v != ""}
@@ -166,7 +172,7 @@ class ApiClient:
             hdrs["Authorization"] = f"Bearer {self.access_token}"
         req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
         try:
-            return urllib.request.urlopen(req, timeout=self.timeout)
+            return urllib.request.urlopen(req, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as e:
             raise _as_api_error(e) from None
         except (urllib.error.URLError, OSError) as e:

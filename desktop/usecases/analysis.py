@@ -22,6 +22,17 @@ class Analyses:
         self._adapters = adapters  # the team's label adapters as they are when an analysis is prepared
         # conversation id -> (insight id being produced, the engine job producing it)
         self._pending: dict[str, tuple[str, Any]] = {}
+        # Paused from the desktop window or tray (not persisted: a restart resumes): captures are
+        # still stored, their insight says why none was produced.
+        self.paused = False
+
+    def status(self) -> dict[str, Any]:
+        """The model's state as analyses see it: unavailable while analysis is paused."""
+        status = self.rt.model_status()
+        if self.paused:
+            return {**status, "state": "unavailable",
+                    "error": {"code": "analysis_paused", "message": "analysis is paused in the desktop app"}}
+        return status
 
     async def startup(self) -> None:
         n = await self.rt.db(insights.mark_abandoned)
@@ -30,7 +41,7 @@ class Analyses:
 
     async def schedule(self, conversation_id: str) -> str:
         """Queue an analysis of the conversation's current messages; returns queued|unavailable."""
-        status = self.rt.model_status()
+        status = self.status()
         prepared = await self.rt.db(self.prepare, conversation_id, status)
         return self.submit(conversation_id, prepared, status)
 

@@ -23,7 +23,7 @@ class Ingest:
     async def ingest(self, principal: Principal, body: Any) -> dict[str, Any]:
         s = self.rt.settings
         capture = validation.capture(body, max_messages=s.max_messages, max_text_chars=s.max_text_chars)
-        status = self.rt.model_status()
+        status = self.analyses.status()
         # One database job: the messages, and the queued insight when the customer wrote.
         stored, prepared = await self.rt.db(self._store, capture, principal.user_id, status)
         if stored.new_messages == 0:

@@ -1,0 +1,165 @@
+"""The tray icon (pystray). pystray is imported only inside `start_tray`: it fails at import
+time without a display, and `conversa serve` runs on headless machines.
+
+Menu callbacks run on pystray's thread: they only hand events to the window's queue (the
+bridge), never touch Tk. pystray's plain X11 backend has no menu (a click runs the default
+item, "open the window"); the window's own menu has the same commands."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrayActions:
+    open_window: Callable[[], None]
+    toggle_pause: Callable[[], None]
+    quit: Callable[[], None]
+
+
+@dataclass
+class TrayState:
+    """Texts the menu shows; written by the Tk thread, read by pystray's."""
+
+    server: str = ""
+    model: str = ""
+    paused: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def icon_image(size: int = 64, paused: bool = False):
+    """A green (or grey while paused) speech bubble with a C: drawn, so no image file ships."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    colour = (120, 120, 120, 255) if paused else (37, 160, 90, 255)
+    d.ellipse((2, 2, size - 3, size - 12), fill=colour)
+    d.polygon([(size * 0.25, size - 16), (size * 0.2, size - 2), (size * 0.45, size - 14)], fill=colour)
+    d.arc((size * 0.28, size * 0.18, size * 0.72, size * 0.68), 40, 320, fill="white", width=max(3, size // 10))
+    return img
+
+
+def x11_tray_present() -> bool:
+    """On X11, whether a tray host owns the system-tray selection. Without one pystray's X11
+    backend never docks and its setup thread never ends (the process would not exit)."""
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY"):
+        return True
+    try:
+        from Xlib import X, display
+    except ImportError:
+        return True  # another backend (AppIndicator, GTK) decides for itself
+    try:
+        d = display.Display()
+    except Exception:  # noqa: BLE001 - no X connection: no tray
+        return False
+    try:
+        atom = d.intern_atom(f"_NET_SYSTEM_TRAY_S{d.get_default_screen()}")
+        return d.get_selection_owner(atom) != X.NONE
+    finally:
+        d.close()
+
+
+class Tray:
+    def __init__(self, actions: TrayActions, state: TrayState) -> None:
+        self.actions = actions
+        self.state = state
+        self.icon = None
+        self.ready = threading.Event()
+        self.error: str | None = None
+
+    def menu_items(self) -> list[tuple[str, Callable[[], None] | None]]:
+        """(label, action) rows; the state rows have no action. Plain data, unit-tested."""
+        lb = self.state.labels
+        return [
+            (lb.get("open", "Open Conversa"), self.actions.open_window),
+            (self.state.server, None),
+            (self.state.model, None),
+            (lb.get("resume" if self.state.paused else "pause", "Pause analysis"), self.actions.toggle_pause),
+            (lb.get("quit", "Quit"), self.actions.quit),
+        ]
+
+    def start(self) -> bool:
+        """Show the icon (in pystray's own thread); False when no tray could be started."""
+        if not x11_tray_present():
+            self.error = "no system tray on this display"
+            log.warning("no tray icon: %s", self.error)
+            return False
+        try:
+            import pystray
+        except Exception as e:  # noqa: BLE001 - no display, no backend: the window works without
+            self.error = f"{type(e).__name__}: {e}"
+            log.warning("no tray icon: %s", self.error)
+            return False
+
+        def item(index: int, default: bool = False):
+            return pystray.MenuItem(
+                lambda _i: self.menu_items()[index][0],
+                lambda _icon, _item: self._run(index),
+                default=default,
+                enabled=lambda _i: self.menu_items()[index][1] is not None,
+            )
+
+        menu = pystray.Menu(item(0, default=True), item(1), item(2), pystray.Menu.SEPARATOR, item(3), item(4))
+
+        def setup(icon) -> None:
+            try:
+                icon.visible = True
+            except Exception as e:  # noqa: BLE001 - reported below
+                self.error = f"{type(e).__name__}: {e}"
+            # The X11 backend logs and carries on when no tray host docks it: then there is no
+            # icon to bring the window back, and closing the window must quit instead of hiding.
+            if getattr(icon, "_systray_manager", True) is None:
+                self.error = self.error or "no system tray on this display"
+            if self.error is None:
+                log.info("tray icon shown")
+                self.ready.set()
+            else:
+                log.warning("no tray icon: %s", self.error)
+
+        try:
+            self.icon = icon = pystray.Icon("conversa", icon_image(), "Conversa", menu)
+            if type(icon).__module__.endswith("_xorg"):
+                # The X11 backend's run_detached() starts a second setup thread that waits forever
+                # (and keeps the process alive after quitting): run it on a thread of ours instead.
+                threading.Thread(target=lambda: icon.run(setup), name="conversa-tray", daemon=True).start()
+            else:
+                icon.run_detached(setup)
+        except Exception as e:  # noqa: BLE001 - e.g. no system tray on this desktop
+            self.error = f"{type(e).__name__}: {e}"
+            log.warning("no tray icon: %s", self.error)
+            return False
+        return True
+
+    def _run(self, index: int) -> None:
+        action = self.menu_items()[index][1]
+        if action:
+            action()
+
+    def refresh(self) -> None:
+        """After the state changed (from the Tk thread): the menu and the icon follow."""
+        icon = self.icon
+        if icon is None or not self.ready.is_set():
+            return
+        try:
+            icon.icon = icon_image(paused=self.state.paused)
+            icon.title = f"Conversa — {self.state.server}"
+            icon.update_menu()
+        except Exception:  # noqa: BLE001 - a tray that went away must not break the window
+            log.debug("tray refresh failed", exc_info=True)
+
+    def stop(self) -> None:
+        icon, self.icon = self.icon, None
+        if icon is not None:
+            try:
+                icon.stop()
+            except Exception:  # noqa: BLE001
+                log.debug("tray stop failed", exc_info=True)
