@@ -2,15 +2,18 @@
 embeds them with FigureCanvasTkAgg, the PDF report prints the same figures).
 
 Each `draw_*` fills one Figure; a chart without data shows its empty-state text instead of axes.
-Clickable artists (bars, dots) carry the id they open in `gid` and are pickable.
+Clickable artists (bars, dots) carry the id they open in `gid` and are pickable. `render` draws
+a whole figure into pixels off the Tk thread (the window then only shows the finished image).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -205,3 +208,17 @@ DRAW = {
     "efficiency": draw_efficiency,
     "funnel": draw_funnel,
 }
+
+
+# matplotlib is not thread-safe as a whole: figures are rendered one at a time, by workers only.
+_render_lock = threading.Lock()
+
+
+def render(key: str, d: Dashboard, t: Translate, width_px: int, height_px: int, dpi: int = 100) -> Figure:
+    """A chart drawn into pixels (its FigureCanvasAgg's renderer), at a size in pixels."""
+    with _render_lock:
+        fig = new_figure(max(width_px, 50) / dpi, max(height_px, 50) / dpi, dpi)
+        FigureCanvasAgg(fig)
+        DRAW[key](fig, d, t)
+        fig.canvas.draw()
+        return fig

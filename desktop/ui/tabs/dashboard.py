@@ -50,7 +50,7 @@ class Scrolled(ttk.Frame):
 
 
 class Card(tk.Frame):
-    """One chart: its title over a FigureCanvasTkAgg."""
+    """One chart: its title over a FigureCanvasTkAgg that shows figures rendered elsewhere."""
 
     def __init__(self, master, title: str) -> None:
         super().__init__(master, background="white", highlightthickness=1, highlightbackground="#e3e7ee")
@@ -60,6 +60,31 @@ class Card(tk.Frame):
         self.figure = charts.new_figure(*CARD_SIZE)
         self.canvas = FigureCanvasTkAgg(self.figure, master=self)
         self.canvas.get_tk_widget().pack(fill="both", expand=True, padx=4, pady=4)
+        self.on_pick = None
+
+    def size(self) -> tuple[int, int]:
+        """The canvas's size in pixels (what a figure must be rendered at to fill it)."""
+        w, h = self.canvas.get_width_height(physical=True)
+        return int(w), int(h)
+
+    def show(self, fig) -> None:
+        """Put a figure rendered off the Tk thread (charts.render) in place: only its pixels are
+        copied here. Same size as the canvas, so clicks land on its artists."""
+        rendered = fig.canvas
+        fig._original_dpi = fig.dpi
+        fig.set_canvas(self.canvas)
+        self.canvas.figure = fig
+        self.figure = fig
+        if rendered.get_width_height(physical=True) == self.canvas.get_width_height(physical=True):
+            self.canvas.renderer = rendered.renderer
+            self.canvas._lastKey = rendered._lastKey
+            self.canvas.blit()
+        else:  # the window was resized meanwhile: draw it here at the new size
+            w, h = self.canvas.get_width_height(physical=True)
+            fig.set_size_inches(w / fig.dpi, h / fig.dpi, forward=False)
+            self.canvas.draw()
+        if self.on_pick:
+            self.canvas.mpl_connect("pick_event", self.on_pick)
 
 
 class View(Tab):
@@ -132,6 +157,7 @@ class View(Tab):
         for i, key in enumerate(charts.CHARTS):
             card = Card(grid, t(f"dash.chart.{key}"))
             card.grid(row=i // 2, column=i % 2, sticky="nsew", padx=4, pady=4)
+            card.on_pick = self._picked
             card.canvas.mpl_connect("pick_event", self._picked)
             self.cards[key] = card
         for col in (0, 1):
@@ -188,16 +214,21 @@ class View(Tab):
     def refresh(self, today: date | None = None) -> None:
         first, last = period(self.preset.get(), today or date.today())
         user = self.selected_user()
-        client, admin = self.ctx.client, self.ctx.client.is_admin
+        client, admin, t = self.ctx.client, self.ctx.client.is_admin, self.ctx.t
+        sizes = {key: card.size() for key, card in self.cards.items()}
+        known_users = self.users
         self._generation += 1
         generation = self._generation
         self.busy = True
-        self.message.configure(text=self.ctx.t("dash.loading"))
+        self.message.configure(text=t("dash.loading"))
 
-        def fetch() -> tuple[Dashboard, list[dict[str, Any]]]:
+        def fetch() -> tuple[Dashboard, list[dict[str, Any]], dict[str, Any]]:
+            # On a worker: the API call, the model and the charts' pixels; the Tk thread only shows them.
             m = client.get("/metrics", **metrics_params(first, last, user))
-            users = client.get("/users")["items"] if admin and not self.users else self.users
-            return build(m, first.isoformat(), last.isoformat(), user), users
+            users = client.get("/users")["items"] if admin and not known_users else known_users
+            model = build(m, first.isoformat(), last.isoformat(), user)
+            figures = {key: charts.render(key, model, t, *sizes[key]) for key in charts.CHARTS}
+            return model, users, figures
 
         self.ctx.bridge.call(fetch, lambda r: self._loaded(generation, *r), lambda e: self._failed(generation, e))
 
@@ -207,7 +238,7 @@ class View(Tab):
         self.busy = False
         self.message.configure(text=self.ctx.t("dash.error", message=getattr(error, "message", str(error))))
 
-    def _loaded(self, generation: int, model: Dashboard, users: list[dict[str, Any]]) -> None:
+    def _loaded(self, generation: int, model: Dashboard, users: list[dict[str, Any]], figures: dict) -> None:
         if generation != self._generation:
             return  # an older refresh answered after a newer one was asked
         self.model = model
@@ -218,26 +249,22 @@ class View(Tab):
             self.set_user(chosen)
         self._show_kpis(model)
         self._fill_tables(model)
-        self._pending = list(charts.CHARTS)
-        self.after_idle(self._draw_next)
+        self._pending = [(key, figures[key]) for key in charts.CHARTS]
+        self.after_idle(self._show_next, generation)
 
-    def _draw_next(self) -> None:
-        """Draw one chart, then yield to the event loop before the next."""
-        if not self._pending or self.model is None:
+    def _show_next(self, generation: int) -> None:
+        """Show one rendered chart, then yield to the event loop before the next."""
+        if generation != self._generation or not self._pending:
             return
-        key = self._pending.pop(0)
-        card = self.cards[key]
-        charts.DRAW[key](card.figure, self.model, self.ctx.t)
-        card.canvas.draw()
+        key, fig = self._pending.pop(0)
+        self.cards[key].show(fig)
         if self._pending:
-            self.after(1, self._draw_next)
+            self.after(1, self._show_next, generation)
         else:
             self.busy = False
-            m = self.model
+            m, lang = self.model, self.ctx.t.lang
             self.message.configure(
-                text=self.ctx.t(
-                    "dash.updated", period=f"{fmt.day(m.first, self.ctx.t.lang)} – {fmt.day(m.last, self.ctx.t.lang)}"
-                )
+                text=self.ctx.t("dash.updated", period=f"{fmt.day(m.first, lang)} – {fmt.day(m.last, lang)}")
             )
 
     def _show_kpis(self, m: Dashboard) -> None:
