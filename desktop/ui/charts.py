@@ -211,12 +211,17 @@ DRAW = {
 
 
 # matplotlib is not thread-safe as a whole: figures are rendered one at a time, by workers only.
-_render_lock = threading.Lock()
+_render_lock = threading.RLock()
+
+
+def render_lock() -> threading.RLock:
+    """Held while a worker draws with matplotlib (a chart, a report)."""
+    return _render_lock
 
 
 def render(key: str, d: Dashboard, t: Translate, width_px: int, height_px: int, dpi: int = 100) -> Figure:
     """A chart drawn into pixels (its FigureCanvasAgg's renderer), at a size in pixels."""
-    with _render_lock:
+    with render_lock():
         fig = new_figure(max(width_px, 50) / dpi, max(height_px, 50) / dpi, dpi)
         FigureCanvasAgg(fig)
         DRAW[key](fig, d, t)

@@ -60,6 +60,7 @@ class Dashboard:
     resolution: list[Bar] = field(default_factory=list)  # per attendant: median resolution, hours
     efficiency: list[Dot] = field(default_factory=list)  # x conversations, y median first response (min)
     funnel: list[Bar] = field(default_factory=list)  # contacts per stage now, with the stage's value
+    attendants: list[dict[str, Any]] = field(default_factory=list)  # the per-attendant SLA table's rows
     top_contacts: list[dict[str, Any]] = field(default_factory=list)
     at_risk: list[dict[str, Any]] = field(default_factory=list)
     sla_first_response_minutes: float | None = None
@@ -110,6 +111,18 @@ def build(m: dict[str, Any], first: str, last: str, user: str | None = None) -> 
         res = (a.get("resolution_seconds") or {}).get("p50")
         if res is not None:
             d.resolution.append(Bar(name, res / 3600, a.get("user")))
+        d.attendants.append(
+            {
+                "user": a.get("user"),
+                "name": name,
+                "conversations": a.get("conversations", 0),
+                "first_response_p50": p50,
+                "first_response_p90": (a.get("first_response_seconds") or {}).get("p90"),
+                "first_response_met": a.get("first_response_sla_met"),
+                "resolution_p50": res,
+                "negative_share": a.get("negative_share"),
+            }
+        )
     if not d.first_response and not d.resolution:
         d.empty["sla"] = "dash.empty.sla"
     if not d.efficiency:
