@@ -1,22 +1,28 @@
-"""The dashboard tab under Xvfb with a real Tk window, a real server (real model analysing real
+"""The dashboard and reports tabs under Xvfb with a real Tk window, a real server (real model analysing real
 captures of two attendants) and the HTTP API only: figures, charts, tables, clicks that open
-an attendant or a contact, an attendant's own view, the empty states; screenshots in tests/artifacts."""
+an attendant or a contact, an attendant's own view, the empty states; a PDF report of a period
+(pages to PNG with pdftoppm, text with pdftotext), cancelled, and the weekly report; screenshots
+and report pages in tests/artifacts."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 import tkinter as tk
+from datetime import date, timedelta
 
 import pytest
 from conftest import ADMIN_PASSWORD, make_server
 from ui_dashboard_data import ATTENDANT_PASSWORD, seed
-from ui_support import display, pump, screenshot  # noqa: F401 - the display fixture
+from ui_support import ARTIFACTS, display, pump, screenshot  # noqa: F401 - the display fixture
 
-from desktop.ui import charts
+from desktop.ui import charts, report_pdf
 from desktop.ui.api_client import ApiClient
 from desktop.ui.bridge import Bridge
 from desktop.ui.i18n import Strings
 from desktop.ui.tabs import TabContext
 from desktop.ui.tabs.dashboard import View
+from desktop.ui.tabs.reports import View as ReportsView
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +82,11 @@ def test_dashboard_for_the_admin_with_seeded_data(seeded):
         w.load()
         v = w.view
         kpi = {k: label.cget("text") for k, label in v.kpis.items()}
-        assert kpi["conversations"] == "6" and kpi["messages_in"] == "11"
+        assert kpi["conversations"] == "6" and kpi["messages_in"] == "10"
         # Open stages only (lead, qualified, proposal): 5.200 + 12.000 + 30.000 + 2.000.
         assert kpi["pipeline_value"] == "R$ 49.200"
-        assert kpi["first_response_p50"] in ("12 min", "25 min") and kpi["at_risk"] != "—"
+        # First responses 3, 6, 11, 12, 25, 48 and 90 min: the median (nearest rank) is 12 min.
+        assert kpi["first_response_p50"] == "12 min"
         assert v.message.cget("text").startswith("Atualizado:")
 
         # Every chart drew real axes (no empty state) from the API's figures.
@@ -169,3 +176,86 @@ def test_empty_dashboard_says_what_to_do(tmp_path):
             w.close()
     finally:
         srv.stop()
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+def _pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _pdf_pages_to_png(path, name: str) -> list:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob(f"{name}-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(ARTIFACTS / name)], check=True)
+    return sorted(ARTIFACTS.glob(f"{name}-*.png"))
+
+
+class ReportsWindow(Window):
+    def __init__(self, client: ApiClient, folder) -> None:
+        self.root = tk.Tk()
+        self.root.title("Conversa — relatórios")
+        self.root.geometry("1000x500+0+0")
+        self.bridge = Bridge()
+        self.ctx = TabContext(client=client, bridge=self.bridge, t=Strings("pt_BR"),
+                              extra={"reports_dir": str(folder), "weekly_reports": False})
+        self.view = ReportsView(self.root, self.ctx)
+        self.view.pack(fill="both", expand=True)
+
+
+@pytest.mark.usefixtures("display")
+def test_pdf_report_of_a_period(seeded, tmp_path):
+    srv, ids = seeded
+    w = ReportsWindow(client_for(srv), tmp_path)
+    try:
+        first, last = date.today() - timedelta(days=29), date.today()
+        target = tmp_path / "escolhido" / "relatorio.pdf"
+        w.view.generate(target, first, last)
+        assert w.view.running and str(w.view.generate_button.cget("state")) == "disabled"
+        pump(w.root, lambda: not w.view.running, 300, w.bridge)
+        assert w.view.last_written == target and target.exists(), w.view.message.cget("text")
+        assert w.view.progress.cget("value") == w.view.progress.cget("maximum") == 6
+        assert w.view.message.cget("text") == f"Relatório salvo em {target}"
+        screenshot("reports_tab")
+        pages = _pdf_pages_to_png(target, "report")
+        assert len(pages) == 6
+        text = _pdf_text(target)
+        assert f"{first:%d/%m/%Y} – {last:%d/%m/%Y}" in text
+        for figure in ("Conversas", "R$ 49.200,00", "Fábio Lima", "R$ 30.000,00", "SLA por atendente", "ana", "bia",
+                       "Hugo Alves", "negócio perdido", "Metas de SLA: primeira resposta em até 15 min"):
+            assert figure in text, figure
+        # The per-attendant SLA rows hold the API's numbers: bia's 3 conversations.
+        bia_row = next(line for line in text.splitlines() if line.strip().startswith("bia "))
+        assert bia_row.split()[1] == "3"
+        assert list(target.parent.iterdir()) == [target]  # no temporary file left behind
+
+        # Cancelled before its first page: no file at all.
+        other = tmp_path / "cancelado.pdf"
+        w.view.generate(other, first, last)
+        w.view.cancel()
+        pump(w.root, lambda: not w.view.running, 300, w.bridge)
+        assert w.view.message.cget("text") == "Relatório cancelado; nenhum arquivo foi gravado."
+        assert not other.exists() and not list(tmp_path.glob(".conversa-report-*"))
+    finally:
+        w.close()
+
+
+def test_weekly_report_is_written_once_into_the_folder(seeded, tmp_path):
+    srv, _ = seeded
+    client = client_for(srv)
+    today = date.today()
+    monday, sunday = report_pdf.last_week(today)
+    assert monday.weekday() == 0 and (sunday - monday).days == 6 and sunday < today <= sunday + timedelta(days=7)
+    folder = tmp_path / "relatorios"
+    path = report_pdf.weekly(client, folder, Strings("pt_BR"), today=today)
+    assert path == folder / report_pdf.weekly_name(monday) and path.exists()
+    assert path.name.startswith(f"conversa-semana-{monday.isocalendar()[0]}-W")
+    text = _pdf_text(path)
+    assert f"{monday:%d/%m/%Y} – {sunday:%d/%m/%Y}" in text and "Conversa — Relatório de atendimento" in text
+    week = client.get("/metrics", **{"from": monday.isoformat(), "to": sunday.isoformat()})
+    assert re.search(r"Conversas\s+(\d+)", text).group(1) == str(week["volumes"]["conversations"])
+    _pdf_pages_to_png(path, "weekly")
+    # Already there: not written again.
+    assert report_pdf.weekly(client, folder, Strings("pt_BR"), today=today) is None
