@@ -27,7 +27,9 @@ from desktop.ui.tabs.reports import View as ReportsView
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory, model_file):
-    srv = make_server(tmp_path_factory.mktemp("dash"), model_file, conversa_timezone="UTC")
+    # A short suggestion budget: the charts need the labels, not long replies (the machine may be busy).
+    srv = make_server(tmp_path_factory.mktemp("dash"), model_file, conversa_timezone="UTC",
+                      conversa_max_suggestion_tokens="48", conversa_access_token_minutes="240")
     srv.start()
     try:
         ids = seed(srv, srv.login()["access_token"])

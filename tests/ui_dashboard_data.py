@@ -80,7 +80,7 @@ def seed(server, admin_token: str, today: datetime | None = None) -> dict[str, s
     return ids | contacts
 
 
-def _wait_for_analyses(server, token: str, ids: set[str], timeout: float = 900) -> None:
+def _wait_for_analyses(server, token: str, ids: set[str], timeout: float = 2400) -> None:
     deadline = time.monotonic() + timeout
     while True:
         r = server.request("GET", "/api/v1/conversations?limit=200", token=token)
