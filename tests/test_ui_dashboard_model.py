@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from desktop.ui import charts
+from desktop.ui import charts, report_pdf
 from desktop.ui.dashboard_model import build, metrics_params, named, period, reason_text, sla_colour
 from desktop.ui.i18n import Strings
 
@@ -122,3 +123,33 @@ def test_charts_draw_the_series_and_empty_states():
         charts.DRAW[key](fig, empty, t)
         assert not fig.axes
         assert [x.get_text() for x in fig.texts] == [t(empty.empty[key])]
+
+
+def test_report_tables_are_formatted_for_their_language():
+    pt, en = Strings("pt_BR"), Strings("en")
+    d = build(METRICS, "2026-03-01", "2026-03-03")
+    assert dict(report_pdf.kpi_rows(d, pt))["Valor em negociação"] == "R$ 2.000,00"
+    assert dict(report_pdf.kpi_rows(d, en))["Pipeline value"] == "R$2,000.00"
+    assert dict(report_pdf.kpi_rows(d, pt))["1ª resposta no SLA"] == "57 %"
+    rows = report_pdf.attendant_rows(d, pt)
+    assert rows[0] == ("ana", "3", "5 min", "15 min", "—", "2 h 00 min ✓", "—")
+    assert rows[2] == ("caio", "0", "—", "—", "—", "—", "—")
+    assert report_pdf.top_rows(d, en) == [("Fábio", "Won", "R$30,000.00")]
+    assert report_pdf.risk_rows(d, pt) == [("Gabi", "25", "75", "sentimento negativo nas últimas análises; texto novo")]
+    assert report_pdf.period_text(d, "pt_BR") == "01/03/2026 – 03/03/2026"
+
+
+def test_weekly_report_covers_the_last_complete_week():
+    assert report_pdf.last_week(date(2026, 3, 16)) == (date(2026, 3, 9), date(2026, 3, 15))  # a Monday
+    assert report_pdf.last_week(date(2026, 3, 22)) == (date(2026, 3, 9), date(2026, 3, 15))  # a Sunday
+    assert report_pdf.weekly_name(date(2026, 3, 9)) == "conversa-semana-2026-W11.pdf"
+    assert report_pdf.weekly_name(date(2025, 12, 29)) == "conversa-semana-2026-W01.pdf"
+
+
+def test_a_cancelled_report_leaves_no_file(tmp_path):
+    d = build(METRICS, "2026-03-01", "2026-03-03")
+    seen = []
+    with pytest.raises(report_pdf.Cancelled):
+        report_pdf.write(tmp_path / "r.pdf", d, Strings(), "equipe", progress=lambda a, b: seen.append((a, b)),
+                         cancelled=lambda: len(seen) >= 2)
+    assert seen == [(1, 6), (2, 6)] and list(tmp_path.iterdir()) == []

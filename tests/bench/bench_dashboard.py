@@ -59,12 +59,14 @@ def idle_stall(root: tk.Tk, seconds: float = 3.0) -> float:
 
 def measure(root: tk.Tk, view: View, bridge: Bridge, timeout: float = 600) -> dict:
     gaps: list[float] = []
+    at: list[float] = []
     last = [time.perf_counter()]
     running = [True]
 
     def beat() -> None:
         now = time.perf_counter()
         gaps.append(now - last[0])
+        at.append(now)
         last[0] = now
         if running[0]:
             root.after(HEARTBEAT_MS, beat)
@@ -94,8 +96,14 @@ def measure(root: tk.Tk, view: View, bridge: Bridge, timeout: float = 600) -> di
     done = time.perf_counter()
     running[0] = False
     view._loaded = original  # type: ignore[method-assign]
+    split = loaded[0] if loaded else done
+    before = [g for g, a in zip(gaps, at, strict=True) if a <= split] or [0.0]
+    after = [g for g, a in zip(gaps, at, strict=True) if a > split] or [0.0]
     return {
         "refresh_s": round(done - t0, 3),
+        # Where the longest stall fell: while the worker fetched and rendered, or while Tk showed the result.
+        "stall_while_worker_ms": round(max(before) * 1000 - HEARTBEAT_MS, 1),
+        "stall_while_showing_ms": round(max(after) * 1000 - HEARTBEAT_MS, 1),
         "api_s": round(loaded[0] - t0, 3) if loaded else None,
         "longest_stall_ms": round((max(gaps) * 1000) - HEARTBEAT_MS, 1) if gaps else None,
         "conversations_shown": view.model.kpis["conversations"] if view.model else None,
