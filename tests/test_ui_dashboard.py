@@ -6,6 +6,7 @@ and report pages in tests/artifacts."""
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import tkinter as tk
@@ -65,6 +66,8 @@ class Window:
 
     def close(self) -> None:
         self.bridge.close()
+        self.bridge._pool.shutdown(wait=True)  # no worker still holds a widget when Tk goes
+        gc.collect()
         self.root.destroy()
 
 
@@ -98,8 +101,10 @@ def test_dashboard_for_the_admin_with_seeded_data(seeded):
         assert sum(b.value for b in m.intents) == 6
         dots = [line for line in v.cards["efficiency"].figure.axes[0].lines if line.get_gid()]
         assert sorted(line.get_gid() for line in dots) == sorted([ids["ana"], ids["bia"]])
-        sla_left = v.cards["sla"].figure.axes[0]
+        sla_left, sla_right = v.cards["sla"].figure.axes
         assert {p.get_gid() for p in sla_left.patches} == {ids["ana"], ids["bia"]}
+        # No conversation was resolved: the resolution half says so instead of drawing empty axes.
+        assert [x.get_text() for x in sla_right.texts] == [w.ctx.t("dash.empty.resolution")]
         funnel = v.cards["funnel"].figure.axes[0]
         assert [p.get_width() for p in funnel.patches] == [1, 1, 2, 1, 1]
 

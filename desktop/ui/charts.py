@@ -111,13 +111,16 @@ def draw_intents(fig: Figure, d: Dashboard, t: Translate) -> None:
     ax.set_xlabel(t("dash.axis.conversations"), fontsize=8, color=MUTED)
 
 
-def _target_bars(ax: Axes, bars, target: float | None, unit: str, title: str) -> None:
+def _target_bars(ax: Axes, bars, target: float | None, unit: str, title: str, empty_text: str) -> None:
     _style(ax)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#edf0f4", linewidth=0.8)
     ax.set_title(title, fontsize=8, color=INK, loc="left")
     if not bars:
         ax.set_axis_off()
+        ax.text(
+            0.5, 0.5, empty_text, ha="center", va="center", wrap=True, fontsize=8, color=MUTED, transform=ax.transAxes
+        )
         return
     names = [b.label for b in bars]
     drawn = ax.barh(names, [b.value for b in bars], color=[sla_colour(b.value, target) for b in bars])
@@ -147,8 +150,15 @@ def draw_sla(fig: Figure, d: Dashboard, t: Translate) -> None:
         return empty(fig, t(d.empty["sla"]))
     fig.clear()
     left, right = fig.subplots(1, 2)
-    _target_bars(left, d.first_response, d.sla_first_response_minutes, "min", t("dash.sla.first_response"))
-    _target_bars(right, d.resolution, d.sla_resolution_hours, "h", t("dash.sla.resolution"))
+    _target_bars(
+        left,
+        d.first_response,
+        d.sla_first_response_minutes,
+        "min",
+        t("dash.sla.first_response"),
+        t("dash.empty.first_response"),
+    )
+    _target_bars(right, d.resolution, d.sla_resolution_hours, "h", t("dash.sla.resolution"), t("dash.empty.resolution"))
 
 
 def draw_efficiency(fig: Figure, d: Dashboard, t: Translate) -> None:
@@ -167,9 +177,11 @@ def draw_efficiency(fig: Figure, d: Dashboard, t: Translate) -> None:
         ax.axhline(d.sla_first_response_minutes, color=INK, linestyle="--", linewidth=1)
     ax.set_xlabel(t("dash.axis.conversations"), fontsize=8, color=MUTED)
     ax.set_ylabel(t("dash.axis.first_response_min"), fontsize=8, color=MUTED)
+    # Counts start at zero, with whole-number ticks (two attendants with 3 conversations each are
+    # not a range from 2.8 to 3.2).
+    ax.set_xlim(0, max(dot.x for dot in d.efficiency) * 1.25 + 1)
+    ax.set_ylim(0, max(max(dot.y for dot in d.efficiency), d.sla_first_response_minutes or 0) * 1.25 + 1)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(bottom=0)
-    ax.margins(x=0.2, y=0.25)
 
 
 def draw_funnel(fig: Figure, d: Dashboard, t: Translate) -> None:

@@ -176,7 +176,7 @@ def pages(d: Dashboard, t, scope: str, generated: datetime) -> list[Callable[[],
                 charts.DRAW[key](sf, d, t)
                 for ax in sf.axes:
                     ax.tick_params(labelsize=9)
-                sf.subplots_adjust(left=0.1, right=0.96, top=0.84, bottom=0.16, wspace=0.4)
+                sf.subplots_adjust(left=0.17, right=0.96, top=0.84, bottom=0.16, wspace=0.4)
                 sf.text(0.04, 0.97, t(f"dash.chart.{key}"), fontsize=11, weight="bold", color=charts.INK, va="top")
             return fig
 

@@ -19,6 +19,7 @@ from desktop.ui import format as fmt
 from desktop.ui.dashboard_model import PRESETS, Dashboard, build, metrics_params, named, period, reason_text
 from desktop.ui.tabs import Tab, TabContext
 
+BORDER = {"highlightthickness": 1, "highlightbackground": "#e3e7ee", "highlightcolor": "#e3e7ee"}
 CARD_SIZE = (6.1, 2.6)  # inches at 100 dpi: two cards side by side in a 1366-pixel window
 
 
@@ -53,7 +54,7 @@ class Card(tk.Frame):
     """One chart: its title over a FigureCanvasTkAgg that shows figures rendered elsewhere."""
 
     def __init__(self, master, title: str) -> None:
-        super().__init__(master, background="white", highlightthickness=1, highlightbackground="#e3e7ee")
+        super().__init__(master, background="white", **BORDER)
         tk.Label(
             self, text=title, background="white", foreground=charts.INK, anchor="w", font=("TkDefaultFont", 10, "bold")
         ).pack(fill="x", padx=8, pady=(6, 0))
@@ -138,7 +139,7 @@ class View(Tab):
                 "at_risk",
             )
         ):
-            box = tk.Frame(self.kpi_frame, background="white", highlightthickness=1, highlightbackground="#e3e7ee")
+            box = tk.Frame(self.kpi_frame, background="white", **BORDER)
             box.grid(row=0, column=i, sticky="nsew", padx=2)
             self.kpi_frame.columnconfigure(i, weight=1)
             tk.Label(
@@ -171,7 +172,7 @@ class View(Tab):
 
     # -- widgets ---------------------------------------------------------------------------
     def _table(self, grid, title: str, columns: tuple[str, ...], row: int, col: int) -> ttk.Treeview:
-        card = tk.Frame(grid, background="white", highlightthickness=1, highlightbackground="#e3e7ee")
+        card = tk.Frame(grid, background="white", **BORDER)
         card.grid(row=row, column=col, sticky="nsew", padx=4, pady=4)
         tk.Label(
             card, text=title, background="white", foreground=charts.INK, anchor="w", font=("TkDefaultFont", 10, "bold")
@@ -179,7 +180,7 @@ class View(Tab):
         empty = tk.Label(card, text="", background="white", foreground=charts.MUTED, wraplength=560, justify="left")
         empty.pack(fill="x", padx=8)
         tree = ttk.Treeview(card, columns=columns, show="headings", height=10, selectmode="browse")
-        widths = {"name": 180, "stage": 90, "value": 110, "score": 50, "previous": 50, "reasons": 300}
+        widths = {"name": 150, "stage": 90, "value": 110, "score": 50, "previous": 50, "reasons": 360}
         for c in columns:
             tree.heading(c, text=self.ctx.t(f"dash.col.{c}"))
             tree.column(
