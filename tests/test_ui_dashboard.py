@@ -26,6 +26,13 @@ from desktop.ui.tabs.dashboard import View
 from desktop.ui.tabs.reports import View as ReportsView
 
 
+@pytest.fixture(autouse=True)
+def _tk_garbage_on_the_main_thread():
+    """A closed window's Tk objects are collected here, not later on a worker thread (where Tk refuses)."""
+    yield
+    gc.collect()
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory, model_file):
     # A short suggestion budget: the charts need the labels, not long replies (the machine may be busy).
