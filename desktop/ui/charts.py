@@ -8,6 +8,7 @@ a whole figure into pixels off the Tk thread (the window then only shows the fin
 
 from __future__ import annotations
 
+import textwrap
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -119,7 +120,14 @@ def _target_bars(ax: Axes, bars, target: float | None, unit: str, title: str, em
     if not bars:
         ax.set_axis_off()
         ax.text(
-            0.5, 0.5, empty_text, ha="center", va="center", wrap=True, fontsize=8, color=MUTED, transform=ax.transAxes
+            0.5,
+            0.5,
+            textwrap.fill(empty_text, 40),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color=MUTED,
+            transform=ax.transAxes,
         )
         return
     names = [b.label for b in bars]
