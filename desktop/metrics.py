@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -104,6 +105,39 @@ def instant(ts: str | None, tz: tzinfo) -> float | None:
         return None
 
 
+class Instants:
+    """instant() for many stored times in one zone, with the same results: the common shape
+    `YYYY-MM-DDTHH:MM:SS` is read as its local hour's start plus minutes and seconds, each hour's
+    start worked out once (an hour whose offset changes within it, and any other shape, goes
+    through instant())."""
+
+    def __init__(self, tz: tzinfo):
+        self.tz = tz
+        self._hours: dict[str, float | None] = {}
+
+    def __call__(self, ts: str | None) -> float | None:
+        if not ts or len(ts) != 19 or ts[13] != ":" or ts[16] != ":":
+            return instant(ts, self.tz)
+        hour = ts[:13]
+        try:
+            base = self._hours[hour]
+        except KeyError:
+            base = self._hours[hour] = self._hour_start(hour)
+        mm, ss = ts[14:16], ts[17:19]
+        if base is None or not (mm.isdigit() and ss.isdigit() and mm.isascii() and ss.isascii()):
+            return instant(ts, self.tz)
+        minutes, seconds = int(mm), int(ss)
+        if minutes > 59 or seconds > 59:
+            return instant(ts, self.tz)
+        return base + (minutes * 60 + seconds)
+
+    def _hour_start(self, hour: str) -> float | None:
+        start, end = instant(hour + ":00:00", self.tz), instant(hour + ":59:59", self.tz)
+        if start is None or end is None or end - start != 3599:
+            return None  # not a plain hour here: each time in it is read on its own
+        return start
+
+
 def percentile(values: list[float], p: float) -> float | None:
     """Nearest-rank percentile; None for no data."""
     if not values:
@@ -149,9 +183,25 @@ def report(
     from desktop import team_metrics  # it builds on this module's helpers
 
     win = window(since, until, ZoneInfo(timezone))
-    rows = reports.metric_rows(store, user, *win.wall_clock_range())
-    out = compute(rows, since, until, user, win)
-    return out | team_metrics.extend(store, rows, user, win, targets or team_metrics.Targets(), now)
+    now = time.time() if now is None else now
+    wall_from, wall_to = win.wall_clock_range()
+    # One read of the messages serves the period (up to wall_to) and the health score (before its instant).
+    health_wall = team_metrics.health_wall(win, now)
+    rows = reports.metric_rows(store, user, None if wall_to is None else max(wall_to, health_wall))
+    period = rows | {"messages": _prefiltered(rows["messages"], wall_from, wall_to)}
+    out = compute(period, since, until, user, win)
+    return out | team_metrics.extend(
+        store, rows | {"period": period["messages"]}, user, win, targets or team_metrics.Targets(), now
+    )
+
+
+def _prefiltered(msgs: list[dict[str, Any]], wall_from: str | None, wall_to: str | None) -> list[dict[str, Any]]:
+    """The loose pre-filter on stored time strings, as SQL compared them (a missing time is out
+    as soon as either side is bounded)."""
+    if wall_from is None and wall_to is None:
+        return msgs
+    lo, hi = wall_from or "", wall_to
+    return [m for m in msgs if m["sort_ts"] is not None and m["sort_ts"] >= lo and (hi is None or m["sort_ts"] < hi)]
 
 
 def compute(
@@ -164,12 +214,13 @@ def compute(
     win = win or window(since, until, UTC)
     msgs = []
     unreadable = 0
+    read = Instants(win.tz)
     for m in rows["messages"]:
         if not m["sort_ts"]:
             if not win.bounded:  # a system row before any dated message: no time to place it by
                 msgs.append(m)
             continue
-        at = instant(m["sort_ts"], win.tz)
+        at = read(m["sort_ts"])
         if at is None:
             unreadable += 1
         elif win.contains(at):

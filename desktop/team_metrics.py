@@ -18,7 +18,7 @@ from typing import Any
 
 from desktop import health_score
 from desktop.health_score import ContactState
-from desktop.metrics import Window, instant, percentile
+from desktop.metrics import Instants, Window, percentile
 from desktop.store import team_reports
 from desktop.store.database import Store
 
@@ -46,7 +46,7 @@ def extend(
     now: float | None = None,
 ) -> dict[str, Any]:
     """The new /metrics fields. `rows["messages"]` carry `at` when compute() kept them in the window."""
-    msgs = [m for m in rows["messages"] if "at" in m]
+    msgs = [m for m in rows["period"] if "at" in m]
     attendant = {c["id"]: c["contact_owner"] or c["owner_id"] for c in rows["conversations"]}
     active = {m["conversation_id"] for m in msgs}
     latest: dict[str, str] = {}
@@ -74,7 +74,7 @@ def extend(
             "resolution_n": len(resolution),
         },
         "top_contacts": _top_contacts(store, rows["contacts"]),
-        **_health(store, user, rows["contacts"], win, targets, now),
+        **_health(store, user, rows, win, targets, now),
     }
 
 
@@ -198,21 +198,69 @@ def _top_contacts(store: Store, contacts: list[dict[str, Any]]) -> list[dict[str
     return [{"contact_id": c["id"], "name": names.get(c["id"]), "stage": c["stage"], "value": c["value"]} for c in top]
 
 
+def _wall(at: float, win: Window) -> str:
+    return datetime.fromtimestamp(at, win.tz).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def health_at(win: Window, now: float) -> float:
+    """The instant health is scored at: the end of the period, or now if that is earlier."""
+    return now if win.end is None else min(now, win.end)
+
+
+def health_wall(win: Window, now: float) -> str:
+    """The wall-clock string the health score's messages are read before."""
+    return _wall(health_at(win, now), win)
+
+
+def _activity(msgs: list[dict[str, Any]], contact_of: dict[str, str], wall: str) -> list[tuple[str, str, str | None]]:
+    """Per conversation with a message stored before `wall` (a wall-clock string; `msgs` in
+    conversation order): its contact, its last message and the first customer message after its
+    last reply (a wait). Stored times compare as strings, as SQLite compares them."""
+    out = []
+    current = None
+    last_any = last_out = None
+    ins: list[str] = []
+
+    def close() -> None:
+        if last_any is not None and current in contact_of:
+            after = last_out or ""
+            waiting = min((t for t in ins if t > after), default=None)
+            out.append((contact_of[current], last_any, waiting))
+
+    for m in msgs:
+        cid = m["conversation_id"]
+        if cid != current:
+            close()
+            current, last_any, last_out, ins = cid, None, None, []
+        t = m["sort_ts"]
+        if m["kind"] == "system" or not t or t >= wall:
+            continue
+        if last_any is None or t > last_any:
+            last_any = t
+        if m["direction"] == "out":
+            if last_out is None or t > last_out:
+                last_out = t
+        elif m["direction"] == "in":
+            ins.append(t)
+    close()
+    return out
+
+
 def _states(
-    store: Store, user: str | None, at: float, win: Window, sentiments: dict[str, list[tuple[float, str]]]
+    activity: list[tuple[str, str, str | None]], at: float, win: Window, sentiments: dict[str, list[tuple[float, str]]]
 ) -> dict:
     """Each contact's ContactState as of `at`; a contact with no message before it has none."""
     # Stored times are wall-clock strings (offset-less ones compare exactly; the rare one with an
-    # offset is placed by instant() below).
-    wall = datetime.fromtimestamp(at, win.tz).strftime("%Y-%m-%dT%H:%M:%S")
+    # offset is placed by Instants below).
     states: dict[str, ContactState] = {}
-    for r in team_reports.activity(store, user, wall):
-        last = instant(r["last_any"], win.tz)
+    read = Instants(win.tz)
+    for contact_id, last_any, waiting_since in activity:
+        last = read(last_any)
         if last is None or last >= at:
             continue
-        s = states.setdefault(r["contact_id"], ContactState())
+        s = states.setdefault(contact_id, ContactState())
         s.last_message_at = max(s.last_message_at or last, last)
-        waiting = instant(r["waiting_since"], win.tz)
+        waiting = read(waiting_since)
         if waiting is not None and waiting < at:
             s.waiting_since = min(s.waiting_since or waiting, waiting)
     for cid, state in states.items():
@@ -224,17 +272,23 @@ def _states(
 
 
 def _health(
-    store: Store, user: str | None, contacts: list[dict[str, Any]], win: Window, targets: Targets, now: float | None
+    store: Store,
+    user: str | None,
+    rows: dict[str, list[dict[str, Any]]],
+    win: Window,
+    targets: Targets,
+    now: float | None,
 ) -> dict[str, Any]:
-    now = time.time() if now is None else now
-    at = now if win.end is None else min(now, win.end)
+    contacts = rows["contacts"]
+    at = health_at(win, time.time() if now is None else now)
     span = win.end - win.start if win.start is not None and win.end is not None else OPEN_ENDED_PERIOD
     sentiments: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for r in team_reports.contact_sentiments(store, user):  # oldest first
         if _finite(r["created_at"]):
             sentiments[r["contact_id"]].append((r["created_at"], r["sentiment_label"]))
-    current = _states(store, user, at, win, sentiments)
-    previous = _states(store, user, at - span, win, sentiments)
+    contact_of = {c["id"]: c["contact_id"] for c in rows["conversations"]}
+    current = _states(_activity(rows["messages"], contact_of, _wall(at, win)), at, win, sentiments)
+    previous = _states(_activity(rows["messages"], contact_of, _wall(at - span, win)), at - span, win, sentiments)
     sla = targets.first_response_minutes * 60
     stage = {c["id"]: c["stage"] for c in contacts}
     scored = []

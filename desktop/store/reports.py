@@ -142,21 +142,19 @@ def insight_owner(store: Store, insight_id: str) -> dict[str, Any] | None:
     return store.q1("SELECT conversation_id FROM insights WHERE id=?", (insight_id,))
 
 
-def metric_rows(
-    store: Store, owner: str | None, wall_from: str | None = None, wall_to: str | None = None
-) -> dict[str, list[dict[str, Any]]]:
+def metric_rows(store: Store, owner: str | None, wall_until: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Clear metadata only (directions, times, labels, stages): nothing needs decrypting.
-    `wall_from`/`wall_to` loosely pre-filter messages on their stored time strings; the caller
-    applies the exact window."""
+    Messages are read once, in conversation order, those stored before `wall_until` (a wall-clock
+    string; None reads them all): the period's figures and the health score's activity come from
+    the same rows, and the caller applies the exact windows."""
     where = "WHERE " + _VISIBLE if owner else ""
-    params = {"owner": owner, "wall_from": wall_from, "wall_to": wall_to}
+    params = {"owner": owner, "wall_until": wall_until}
     convs = store.q(
-        "SELECT c.id, c.status, c.created_at, c.resolved_at, c.owner_id, k.owner_id AS contact_owner, "
+        "SELECT c.id, c.contact_id, c.status, c.created_at, c.resolved_at, c.owner_id, k.owner_id AS contact_owner, "
         "k.stage, k.value FROM conversations c JOIN contacts k ON k.id=c.contact_id " + where,
         params,
     )
-    span = [c for c, v in (("m.sort_ts >= :wall_from", wall_from), ("m.sort_ts < :wall_to", wall_to)) if v]
-    msg_where = " AND ".join(([_VISIBLE] if owner else []) + span)
+    msg_where = " AND ".join(([_VISIBLE] if owner else []) + (["m.sort_ts < :wall_until"] if wall_until else []))
     # The joins only decide visibility: an admin's query reads the messages' own index alone.
     joins = "JOIN conversations c ON c.id=m.conversation_id JOIN contacts k ON k.id=c.contact_id " if owner else ""
     msgs = store.q(

@@ -1,5 +1,5 @@
-"""Read models for the team side of /metrics: feedback counts, attendants, per-conversation activity
-as of an instant, contact sentiment history, and contact names (decrypted for the listed few)."""
+"""Read models for the team side of /metrics: feedback counts, attendants, contact sentiment history,
+and contact names (decrypted for the listed few)."""
 
 from __future__ import annotations
 
@@ -31,25 +31,6 @@ def feedback_counts(store: Store, owner: str | None, start: float | None, end: f
 
 def usernames(store: Store) -> dict[str, str]:
     return {r["id"]: r["username"] for r in store.q("SELECT id, username FROM users")}
-
-
-def activity(store: Store, owner: str | None, wall_before: str) -> list[dict[str, Any]]:
-    """Per conversation, from messages stored before `wall_before` (a wall-clock string): its contact,
-    the last message, the last reply and the first customer message after that reply (a wait)."""
-    visible = ("AND " + _VISIBLE) if owner else ""
-    return store.q(
-        "SELECT x.contact_id, x.conversation_id, x.last_any, x.last_out, "
-        " (SELECT min(m2.sort_ts) FROM messages m2 WHERE m2.conversation_id = x.conversation_id"
-        "  AND m2.direction = 'in' AND m2.kind != 'system' AND m2.sort_ts > coalesce(x.last_out, '')"
-        "  AND m2.sort_ts < :before) AS waiting_since "
-        "FROM (SELECT c.contact_id, m.conversation_id, max(m.sort_ts) AS last_any,"
-        "  max(CASE WHEN m.direction = 'out' THEN m.sort_ts END) AS last_out"
-        "  FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id"
-        "  WHERE m.kind != 'system' AND m.sort_ts != '' AND m.sort_ts < :before "
-        + visible
-        + " GROUP BY m.conversation_id) x",
-        {"owner": owner, "before": wall_before},
-    )
 
 
 def contact_sentiments(store: Store, owner: str | None) -> list[dict[str, Any]]:

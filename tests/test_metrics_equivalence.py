@@ -1,0 +1,98 @@
+"""The faster /metrics (one read of the messages for the period and the health score, hour-cached
+time parsing) answers exactly what the computation before it answered (tests/metrics_reference),
+on a real SQLite store: the benchmark's dataset plus rows that test the edges (system messages,
+missing, offset and impossible times, a conversation spanning the period's ends, a DST change),
+for an admin and an attendant, several periods, two zones and two "now"s."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+
+import pytest
+from bench import bench_metrics
+from conftest import PASSPHRASE
+from metrics_reference import metrics as reference
+
+from desktop import metrics
+from desktop.metrics import Instants, instant
+from desktop.store import chats
+from desktop.store.database import Store
+from desktop.team_metrics import Targets
+
+PERIODS = [
+    ("2026-01-01", "2026-03-31"),
+    ("2026-02-01", "2026-02-07"),
+    ("2026-03-08", "2026-03-08"),
+    (None, None),
+    ("2026-03-20", None),
+    (None, "2026-01-15"),
+    ("2026-02-10T12:30:00", "2026-02-20T08:00:00"),
+]
+
+
+def _capture(chat_id: str, stamps: list[tuple[str, str, str]]) -> dict:
+    return {
+        "chat": {"id": chat_id, "title": "Cliente", "is_group": False, "phone": None},
+        "messages": [
+            {"id": f"{chat_id}-{i}", "direction": d, "kind": k, "author": None, "timestamp": ts, "text": "oi"}
+            for i, (d, k, ts) in enumerate(stamps)
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    store, _ = Store.open(tmp_path_factory.mktemp("eq"), PASSPHRASE)
+    users = ["u_ana", "u_bia", "u_caio"]
+    bench_metrics.seed(store, 1500, users)
+    edges = {
+        "spans@c.us": [("in", "text", "2026-01-31T23:50:00"), ("in", "text", "2026-02-01T00:10:00"),
+                       ("out", "text", "2026-02-01T00:20:00"), ("in", "text", "2026-02-07T23:59:00"),
+                       ("out", "text", "2026-02-08T00:05:00")],
+        "system@c.us": [("in", "system", ""), ("in", "text", "2026-03-08T01:30:00"),
+                        ("out", "text", "2026-03-08T03:10:00"), ("in", "text", "2026-03-08T09:00:00")],
+        "offset@c.us": [("in", "text", "2026-02-15T10:00:00-03:00"), ("out", "text", "2026-02-15T13:30:00Z"),
+                        ("in", "text", "2026-02-15T10:00:00.250")],
+        "odd@c.us": [("in", "text", "2026-02-30T09:14:00"), ("out", "text", "2026-03-10T23:59:60"),
+                     ("in", "text", "2026-03-10T09:14:00"), ("out", "text", "2026-03-10T24:00")],
+    }  # fmt: skip
+    for i, (chat, stamps) in enumerate(edges.items()):
+        chats.store_capture(store, _capture(chat, stamps), users[i % len(users)])
+    yield store, users
+    store.close()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_fast_metrics_equal_the_reference_computation(seeded, zone):
+    store, users = seeded
+    compared = 0
+    for now in (datetime(2026, 4, 10, tzinfo=UTC).timestamp(), datetime(2026, 2, 20, 15, tzinfo=UTC).timestamp()):
+        for user in (None, users[1]):
+            for since, until in PERIODS:
+                fast = metrics.report(store, user, since, until, zone, Targets(), now=now)
+                slow = reference.report(store, user, since, until, zone, Targets(), now=now)
+                assert json.dumps(fast, sort_keys=True) == json.dumps(slow, sort_keys=True), (user, since, until)
+                compared += 1
+    # The comparison is over real figures, not two empty answers.
+    april = datetime(2026, 4, 10, tzinfo=UTC).timestamp()
+    whole = metrics.report(store, None, "2026-01-01", "2026-03-31", zone, Targets(), now=april)
+    assert whole["volumes"]["conversations"] > 1000 and whole["health"]["contacts_scored"] > 1000
+    assert whole["first_response_seconds"]["n"] > 2000 and len(whole["attendants"]) == 3
+    assert compared == 2 * 2 * len(PERIODS)
+
+
+def test_hour_cached_times_equal_instant():
+    rng = random.Random(3)
+    for zone in ("UTC", "America/Sao_Paulo", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"):
+        tz = metrics.ZoneInfo(zone)
+        read = Instants(tz)
+        samples = ["2026-03-08T02:30:00", "2026-11-01T01:30:00", "2026-04-05T01:45:00", "2026-10-04T02:10:00",
+                   "2026-03-10T23:59:60", "2026-03-10T09:٠٥:00", "2026-02-30T09:14:00", "", None,
+                   "2026-03-10T09:14:00Z", "2026-03-10 09:14:00", "2026-03-10T09:14:00.5"]  # fmt: skip
+        for _ in range(3000):
+            at = rng.uniform(1.7e9, 1.8e9)
+            samples.append(datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        for ts in samples:
+            assert read(ts) == instant(ts, tz), (zone, ts)
