@@ -121,6 +121,11 @@ class Settings:
         "Folder for automatic daily backups (encrypted; the newest of each of the last 7 days and 4 weeks are"
         " kept, with the key store copy beside them); empty: off. Best on another disk. The server checks hourly.",
     )
+    reports_dir: str = _setting(
+        "",
+        "Desktop window: folder where the weekly PDF report is written while the app runs (last Monday to"
+        " Sunday, once per week); empty: Documents/Conversa/relatorios in the user's home.",
+    )
     log_level: str = _setting("INFO", "Logging level (DEBUG, INFO, WARNING).", restart=False)
     timezone: str = _setting(
         local_timezone,

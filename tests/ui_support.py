@@ -74,7 +74,9 @@ def screenshot(name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def display():
+def display(tmp_path_factory):
+    # The window writes a weekly PDF report when it opens: never into the real Documents folder.
+    os.environ["CONVERSA_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
     d = Display().start()
     yield d
     d.stop()

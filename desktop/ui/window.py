@@ -233,7 +233,8 @@ class Window:
 
     def context(self) -> TabContext:
         return TabContext(client=self.client, bridge=self.bridge, t=self.t, navigate=self.navigate,
-                          status=self.status, extra={"window": self, "lang": self.t.lang})
+                          status=self.status, extra={"window": self, "lang": self.t.lang,
+                                 "reports_dir": self.settings.reports_dir or None})
 
     def build_tabs(self) -> None:
         frame = ttk.Frame(self.body)
