@@ -9,6 +9,7 @@ from desktop import __version__
 from desktop.commands import accounts as accounts_cmd
 from desktop.commands import evaluate as evaluate_cmd
 from desktop.commands import keys as keys_cmd
+from desktop.commands import knowledge as knowledge_cmd
 from desktop.commands import labels as labels_cmd
 from desktop.commands import models as models_cmd
 from desktop.commands import quick_replies as quick_replies_cmd
@@ -121,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_parser("status", parents=[common], help="how many corrections and imported examples are stored")
     ls.add_parser("forget-imported", parents=[common], help="delete every imported example and retrain")
 
+    kb = sub.add_parser("knowledge", parents=[common], help="the shop's FAQ, policies and catalogues")
+    kbs = kb.add_subparsers(dest="action", metavar="ACTION", required=True)
+    kadd = kbs.add_parser("add", parents=[common], help="add a .txt, .md, .pdf or catalogue .csv file")
+    kadd.add_argument("file")
+    kadd.add_argument("--title", help="its title in citations (default: the file's name)")
+    kbs.add_parser("list", parents=[common], help="list the documents")
+    krm = kbs.add_parser("remove", parents=[common], help="remove a document and its passages")
+    krm.add_argument("id")
+
     st = sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     return parser
@@ -159,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             return quick_replies_cmd.run(settings, args)
         if cmd == "labels":
             return labels_cmd.run(settings, args)
+        if cmd == "knowledge":
+            return knowledge_cmd.run(settings, args)
         if cmd == "keys":
             return keys_cmd.run(settings, args)
         if cmd == "settings" and args.markdown:

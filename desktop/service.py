@@ -21,6 +21,7 @@ from desktop.usecases.conversations import Conversations
 from desktop.usecases.export import Exports
 from desktop.usecases.ingest import Ingest
 from desktop.usecases.jobs import Jobs
+from desktop.usecases.knowledge import KnowledgeBase
 from desktop.usecases.lead_import import LeadImport, read_body
 from desktop.usecases.learning import Learning
 from desktop.usecases.metrics import Metrics
@@ -28,6 +29,7 @@ from desktop.usecases.models import Models
 from desktop.usecases.quick_replies import QuickReplies
 from desktop.usecases.runtime import Runtime
 from desktop.usecases.settings_admin import SettingsAdmin
+from desktop.usecases.team_replies import TeamReplies
 from desktop.usecases.users import Users
 from llm.engine import Engine
 
@@ -45,7 +47,9 @@ class Service:
         self.rt = Runtime(settings, store, engine, engine_factory)
         self.jobs = Jobs(self.rt)
         self.learning = Learning(self.rt, self.jobs)
-        self.analyses = Analyses(self.rt, lambda: self.learning.adapters)
+        self.knowledge = KnowledgeBase(self.rt)
+        self.team_replies = TeamReplies(self.rt)
+        self.analyses = Analyses(self.rt, lambda: self.learning.adapters, self.knowledge, self.team_replies)
         self._ingest = Ingest(self.rt, self.analyses)
         self.conversations = Conversations(self.rt, self.analyses)
         self.contacts = Contacts(self.rt, self.analyses, self.learning)
@@ -89,6 +93,9 @@ class Service:
         await self.analyses.startup()
         await self.jobs.startup()
         await self.learning.startup()
+        await self.knowledge.startup()
+        # Indexing every past conversation can take a while: suggestions use what is indexed so far.
+        self.rt.background(self.team_replies.startup())
 
     def shutdown(self) -> None:
         self.rt.close()

@@ -6,11 +6,12 @@ anywhere; used for the knowledge base and the team's past replies.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 # Words that carry no meaning for matching (folded: no accents).
@@ -51,33 +52,85 @@ def terms(text: str) -> list[str]:
 
 
 class BM25Index:
-    """Okapi BM25 over short documents; ``search`` returns (doc index, score), best first."""
+    """Okapi BM25 over short documents; ``search`` returns (doc index, score), best first.
+
+    Documents can be added and removed after construction (the team's replies change with every
+    capture): idf is computed per query from the live posting lists, so nothing is rebuilt.
+    A removed document's index is never reused.
+    """
 
     def __init__(self, docs: Iterable[str], k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
-        self.doc_terms: list[Counter[str]] = []
-        self.postings: dict[str, list[int]] = {}
-        for i, doc in enumerate(docs):
-            tf = Counter(terms(doc))
-            self.doc_terms.append(tf)
-            for t in tf:
-                self.postings.setdefault(t, []).append(i)
-        n = len(self.doc_terms)
-        self.lengths = [sum(tf.values()) for tf in self.doc_terms]
-        self.avg_len = (sum(self.lengths) / n) if n else 0.0
-        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+        self.doc_terms: list[Counter[str] | None] = []
+        self.postings: dict[str, dict[int, int]] = {}
+        self.lengths: list[int] = []
+        self._total_len = 0
+        self._live = 0
+        for doc in docs:
+            self.add(doc)
 
     def __len__(self) -> int:
-        return len(self.doc_terms)
+        return self._live
 
-    def search(self, query: str, k: int = 5) -> list[tuple[int, float]]:
+    @property
+    def avg_len(self) -> float:
+        return self._total_len / self._live if self._live else 0.0
+
+    def term_idf(self, term: str) -> float:
+        df = len(self.postings.get(term, ()))
+        return math.log(1 + (self._live - df + 0.5) / (df + 0.5)) if df else 0.0
+
+    @property
+    def idf(self) -> dict[str, float]:
+        """Every indexed term's idf as of now (computed on demand)."""
+        return {t: self.term_idf(t) for t in self.postings}
+
+    def add(self, doc: str) -> int:
+        """Index one more document; returns its index."""
+        i = len(self.doc_terms)
+        tf = Counter(terms(doc))
+        self.doc_terms.append(tf)
+        n = sum(tf.values())
+        self.lengths.append(n)
+        self._total_len += n
+        self._live += 1
+        for t, c in tf.items():
+            self.postings.setdefault(t, {})[i] = c
+        return i
+
+    def remove(self, i: int) -> None:
+        tf = self.doc_terms[i]
+        if tf is None:
+            return
+        for t in tf:
+            posting = self.postings[t]
+            del posting[i]
+            if not posting:
+                del self.postings[t]
+        self._total_len -= self.lengths[i]
+        self._live -= 1
+        self.doc_terms[i] = None
+
+    def search(self, query: str, k: int = 5, keep: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
+        """The k best documents for ``query``; ``keep`` filters candidates (e.g. another chat's only)."""
         scores: dict[int, float] = {}
+        k1, b, avg = self.k1, self.b, (self.avg_len or 1)
+        lengths = self.lengths
         for t in set(terms(query)):
-            idf = self.idf.get(t)
-            if idf is None:
+            posting = self.postings.get(t)
+            if not posting:
                 continue
-            for i in self.postings[t]:
-                tf = self.doc_terms[i][t]
-                norm = tf + self.k1 * (1 - self.b + self.b * self.lengths[i] / (self.avg_len or 1))
-                scores[i] = scores.get(i, 0.0) + idf * tf * (self.k1 + 1) / norm
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            idf = self.term_idf(t)
+            for i, tf in posting.items():
+                norm = tf + k1 * (1 - b + b * lengths[i] / avg)
+                scores[i] = scores.get(i, 0.0) + idf * tf * (k1 + 1) / norm
+        if keep is None:
+            return heapq.nsmallest(k, scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        out = []
+        for item in ranked:
+            if keep(item[0]):
+                out.append(item)
+                if len(out) == k:
+                    break
+        return out

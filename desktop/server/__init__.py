@@ -16,6 +16,7 @@ from desktop.server import (
     routes_conversations,
     routes_export,
     routes_import,
+    routes_knowledge,
     routes_models,
 )
 from desktop.server.keys import SERVICE, SESSIONS, SETTINGS
@@ -39,6 +40,7 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app.add_routes(routes_models.routes)
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_export.routes)
+    app.add_routes(routes_knowledge.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
     app.on_shutdown.append(_end_streams)

@@ -9,16 +9,29 @@ from typing import Any
 
 from desktop.store import chats, insights, quick_replies
 from desktop.store.database import Store
+from desktop.usecases.grounding import customer_query
+from desktop.usecases.knowledge import KnowledgeBase
 from desktop.usecases.runtime import Runtime
+from desktop.usecases.team_replies import TeamReplies
 from llm.analysis import AnalysisRequest, analyze
 from llm.errors import LLMError
 
 log = logging.getLogger(__name__)
+PASSAGES = 4  # knowledge passages handed to an analysis (best first)
+TEAM_REPLIES = 5  # past team replies handed to an analysis (best first, other chats only)
 
 
 class Analyses:
-    def __init__(self, rt: Runtime, adapters: Callable[[], dict[str, Any]]):
+    def __init__(
+        self,
+        rt: Runtime,
+        adapters: Callable[[], dict[str, Any]],
+        knowledge: KnowledgeBase | None = None,
+        team: TeamReplies | None = None,
+    ):
         self.rt = rt
+        self.knowledge = knowledge
+        self.team = team
         self._adapters = adapters  # the team's label adapters as they are when an analysis is prepared
         # conversation id -> (insight id being produced, the engine job producing it)
         self._pending: dict[str, tuple[str, Any]] = {}
@@ -95,6 +108,12 @@ class Analyses:
             max_tokens=self.rt.settings.max_suggestion_tokens,
             adapter=dict(self._adapters()) or None,
         )
+        query = customer_query(msgs)
+        if query:
+            if self.knowledge is not None:
+                req.passages = self.knowledge.search(query, PASSAGES)
+            if self.team is not None:
+                req.team_replies = self.team.search(query, exclude_conversation=conversation_id, k=TEAM_REPLIES)
         if msgs:
             store.conn.execute("UPDATE insights SET analyzed_message_id=? WHERE id=?", (msgs[-1]["id"], iid))
         return req, row["kid"]
