@@ -5,6 +5,7 @@ analysis request of a new customer turn carries (passages and team replies)."""
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 
 from desktop import config
