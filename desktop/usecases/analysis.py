@@ -35,6 +35,7 @@ class Analyses:
         self._adapters = adapters  # the team's label adapters as they are when an analysis is prepared
         # conversation id -> (insight id being produced, the engine job producing it)
         self._pending: dict[str, tuple[str, Any]] = {}
+        self._retrieved: dict[str, dict[str, Any]] = {}  # insight id -> what its request carried
 
     async def startup(self) -> None:
         n = await self.rt.db(insights.mark_abandoned)
@@ -66,6 +67,7 @@ class Analyses:
         if old and old[0] != iid:
             # The older job is replaced (queued) or cancelled (running): its insight never completes.
             self.rt.background(self.rt.db(insights.discard, old[0]))
+            self._retrieved.pop(old[0], None)
         post, publish = self.rt.post, self.rt.broker.publish
 
         def on_labels(labels: dict) -> None:
@@ -95,6 +97,7 @@ class Analyses:
             pending = self._pending.pop(conv_id, None)
             if pending:
                 pending[1].cancel_event.set()
+                self._retrieved.pop(pending[0], None)
 
     def _request(self, store: Store, conversation_id: str, iid: str) -> tuple[AnalysisRequest, str]:
         row = chats.conversation_row(store, conversation_id)
@@ -108,12 +111,22 @@ class Analyses:
             max_tokens=self.rt.settings.max_suggestion_tokens,
             adapter=dict(self._adapters()) or None,
         )
+        started = time.perf_counter()
         query = customer_query(msgs)
+        team_ids: list[str] = []
         if query:
             if self.knowledge is not None:
                 req.passages = self.knowledge.search(query, PASSAGES)
             if self.team is not None:
-                req.team_replies = self.team.search(query, exclude_conversation=conversation_id, k=TEAM_REPLIES)
+                found = self.team.search_ids(query, exclude_conversation=conversation_id, k=TEAM_REPLIES)
+                team_ids = [mid for mid, _ in found]
+                req.team_replies = [r for _, r in found]
+        # What was retrieved, by id only (no text): shown in the insight's timings.
+        self._retrieved[iid] = {
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+            "passages": [p.id for p in req.passages],
+            "team_replies": team_ids,
+        }
         if msgs:
             store.conn.execute("UPDATE insights SET analyzed_message_id=? WHERE id=?", (msgs[-1]["id"], iid))
         return req, row["kid"]
@@ -135,8 +148,11 @@ class Analyses:
 
     async def _store_result(self, conversation_id: str, iid: str, kid: str, fut) -> None:
         exc = fut.exception()
+        retrieved = self._retrieved.pop(iid, None)
         if exc is None:
             result = fut.result()
+            if retrieved is not None:
+                result["timings"]["retrieval"] = retrieved
             sources = result.get("suggestion_sources") or [None] * len(result["suggestions"])
             result["suggestions"] = [
                 {"id": f"{iid}.{i}", "text": t, "source": src}

@@ -30,6 +30,7 @@ PAGE = 100
 @dataclass(frozen=True)
 class _Entry:
     conversation_id: str
+    message_id: str  # the reply's first message: an opaque id, named in the insight's timings
     reply: str
     customer_turn: str
     intent: str | None
@@ -69,7 +70,8 @@ class TeamReplies:
             names = name_tokens(*p["names"])
             reply = mask(p["reply"], names)
             if words_left(reply) >= MIN_WORDS:
-                fresh.append(_Entry(conversation_id, reply, mask(p["customer_turn"], names), p["intent"]))
+                turn = mask(p["customer_turn"], names)
+                fresh.append(_Entry(conversation_id, p["message_id"], reply, turn, p["intent"]))
         if fresh == [self._entries[i] for i in self._by_conv.get(conversation_id, [])]:
             return  # a capture that added no pair (most do): the index stays as it is
         self._drop(conversation_id)
@@ -104,6 +106,12 @@ class TeamReplies:
     def search(self, query: str, exclude_conversation: str | None = None, k: int = 5) -> list[TeamReply]:
         """The replies given to the past turns most like `query`, from other conversations; the
         same reply text is offered once (its best match)."""
+        return [r for _, r in self.search_ids(query, exclude_conversation, k)]
+
+    def search_ids(
+        self, query: str, exclude_conversation: str | None = None, k: int = 5
+    ) -> list[tuple[str, TeamReply]]:
+        """`search` with each reply's message id."""
         seen: set[str] = set()
 
         def keep(i: int) -> bool:
@@ -117,5 +125,6 @@ class TeamReplies:
         for i, score in self.index.search(query, k, keep=keep):
             e = self._entries[i]
             assert e is not None
-            out.append(TeamReply(text=e.reply, customer_turn=e.customer_turn, intent=e.intent, score=round(score, 4)))
+            reply = TeamReply(text=e.reply, customer_turn=e.customer_turn, intent=e.intent, score=round(score, 4))
+            out.append((e.message_id, reply))
         return out

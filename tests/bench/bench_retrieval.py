@@ -100,7 +100,9 @@ def build(n_passages: int, n_replies: int, seed: int = 7) -> tuple[KnowledgeBase
     started = time.perf_counter()
     for i in range(n_replies):
         turn, reply = fill(r, r.choice(ASKS)), fill(r, r.choice(REPLIES))
-        team._add(_Entry(f"c_{i // 8}", mask(reply), mask(turn), r.choice([None, "order_status", "complaint"])))
+        team._add(
+            _Entry(f"c_{i // 8}", f"m_{i}", mask(reply), mask(turn), r.choice([None, "order_status", "complaint"]))
+        )
     team_secs = time.perf_counter() - started
     return kb, team, kb_secs, team_secs
 
