@@ -139,6 +139,11 @@ def test_team_replies_are_masked_exclude_this_chat_and_go_with_an_erased_contact
     assert not any("saiu ontem" in t or "reembolso" in t or "30 dias" in t for t in after), after
     assert any("transportadora" in t for t in after)
 
+    # A conversation deleted by a merge (its id is not the erased contact's) does not outlive an erase.
+    run(svc, svc.db(lambda s: s.conn.execute("DELETE FROM conversations WHERE id=?", (joana,))))
+    run(svc, svc.db(svc.team_replies.forget, []))
+    assert not _request(svc, new).team_replies
+
 
 def test_startup_indexes_stored_chats_and_request_carries_catalogue_passage(tmp_path):
     store, _ = Store.open(tmp_path, "")

@@ -93,10 +93,16 @@ class TeamReplies:
         for e in live:
             self._add(e)
 
-    def forget(self, _store: Store | None, conversation_ids: list[str]) -> None:
-        """An erased contact's conversations: their pairs are never offered again."""
+    def forget(self, store: Store | None, conversation_ids: list[str]) -> None:
+        """An erased contact's conversations: their pairs are never offered again. Pairs of any
+        other conversation that no longer exists go too (an unverified chat merged into its real
+        one is deleted, and its id is not among the erased contact's)."""
         for cid in conversation_ids:
             self._drop(cid)
+        if store is not None and self._by_conv:
+            existing = {r["id"] for r in store.q("SELECT id FROM conversations")}
+            for cid in [c for c in self._by_conv if c not in existing]:
+                self._drop(cid)
 
     def _drop(self, conversation_id: str) -> None:
         for i in self._by_conv.pop(conversation_id, []):
