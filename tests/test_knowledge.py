@@ -180,6 +180,15 @@ def test_file_uploads_txt_md_csv_pdf(srv, token):
         srv.request("GET", API + "/knowledge/search?q=pix+desconto", token=token).json()["items"][0]["title"]
         == "PIX.MD"
     )
+    # PUT takes a file too: the frete document is replaced by a new upload.
+    frete = next(
+        d for d in srv.request("GET", API + "/knowledge", token=token).json()["items"] if d["title"] == "frete"
+    )
+    raw, ct = _multipart({"title": "Frete"}, "frete2.txt", "Frete grátis acima de R$ 250.".encode(), "text/plain")
+    r = srv.request("PUT", f"{API}/knowledge/{frete['id']}", raw=raw, content_type=ct, token=token)
+    assert r.status == 200 and r.json()["title"] == "Frete" and r.json()["filename"] == "frete2.txt", r.body
+    hits = srv.request("GET", API + "/knowledge/search?q=frete+gratis", token=token).json()["items"]
+    assert "R$ 250" in hits[0]["text"] and not any("R$ 300" in h["text"] for h in hits)
     raw, ct = _multipart({}, "planilha.xlsx", b"PK\x03\x04", "application/octet-stream")
     r = srv.request("POST", API + "/knowledge", raw=raw, content_type=ct, token=token)
     assert r.status == 400 and r.json()["error"]["field"] == "file"
