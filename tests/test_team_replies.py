@@ -116,7 +116,12 @@ def test_team_replies_are_masked_exclude_this_chat_and_go_with_an_erased_contact
     first_in = run(svc, svc.db(lambda s: s.q1("SELECT id FROM messages WHERE conversation_id=? AND seq=1", (joana,))))
     iid = run(svc, svc.db(insights.create, joana, first_in["id"], "m"))
     run(svc, svc.db(insights.save, iid, None, {"intent": {"label": "order_status", "confidence": 0.9}}))
-    run(svc, svc.ingest(ADMIN, capture(JOANA["chat"]["id"], "Joana", [("in", "ok, obrigada")], start=10)))
+    run(
+        svc,
+        svc.ingest(
+            ADMIN, capture(JOANA["chat"]["id"], "Joana", [("out", "Qualquer coisa, estou por aqui!")], start=10)
+        ),
+    )
 
     req = _request(svc, new)
     texts = [r.text for r in req.team_replies]

@@ -15,6 +15,7 @@ from desktop.store.errors import KeyMissing, RecordNotFound
 
 MAX_TURN_MESSAGES = 3  # the customer's last messages before the reply make their turn
 MAX_REPLY_CHARS = 400  # the attendant's consecutive messages are joined up to this length
+MAX_MESSAGES = 400  # a chat's latest messages are read for pairs: re-reading one stays cheap
 
 
 def conversation_ids(store: Store, after: str = "", limit: int = 200) -> list[str]:
@@ -33,7 +34,7 @@ def pairs(store: Store, conversation_id: str) -> list[dict[str, Any]]:
         row = chats.conversation_row(store, conversation_id)
         if row["is_group"]:
             return []
-        msgs = chats.messages(store, conversation_id, row["kid"])
+        msgs = chats.messages(store, conversation_id, row["kid"], limit=MAX_MESSAGES)
         contact = chats.contact(store, row["contact_id"])
     except (RecordNotFound, KeyMissing):
         return []

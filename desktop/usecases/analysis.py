@@ -165,6 +165,8 @@ class Analyses:
             err = exc if isinstance(exc, LLMError) else LLMError(str(exc))
             result = {"state": "unavailable", "error": {"code": err.code, "message": err.message}}
         await self.rt.db(insights.save, iid, kid, result)
+        if self.team is not None and result.get("intent"):
+            await self.rt.db(self.team.refresh, conversation_id)  # its pairs now know their intent
         latest = await self.rt.db(insights.latest, conversation_id)
         if latest is not None:  # None when the chat was merged into its real conversation meanwhile
             self.rt.broker.publish(conversation_id, "insight", insight_out(latest))

@@ -37,7 +37,8 @@ class Ingest:
 
     def _store(self, store: Store, capture: dict, user_id: str, status: dict) -> tuple[Any, tuple | None]:
         stored = chats.store_capture(store, capture, user_id)
-        if stored.new_messages and self.analyses.team is not None:
+        # Only the attendant's messages make new pairs; a customer's own only waits for a reply.
+        if stored.new_messages > stored.new_incoming and self.analyses.team is not None:
             self.analyses.team.refresh(store, stored.conversation_id)
         if stored.new_incoming == 0:
             return stored, None
