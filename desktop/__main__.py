@@ -140,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     ei = es.add_parser("install", parents=[common], help="write the unpacked extension and say how to load it")
     ei.add_argument("dir", nargs="?", help="folder to write (default: DATA_DIR/extension/BROWSER)")
     ei.add_argument("--browser", choices=["chromium", "firefox"], default="chromium")
+    kb = sub.add_parser("knowledge", parents=[common], help="the shop's FAQ, policies and catalogues")
+    kbs = kb.add_subparsers(dest="action", metavar="ACTION", required=True)
+    kadd = kbs.add_parser("add", parents=[common], help="add a .txt, .md, .pdf or catalogue .csv file")
+    kadd.add_argument("file")
+    kadd.add_argument("--title", help="its title in citations (default: the file's name)")
+    kbs.add_parser("list", parents=[common], help="list the documents")
+    krm = kbs.add_parser("remove", parents=[common], help="remove a document and its passages")
+    krm.add_argument("id")
 
     st = sub.add_parser("settings", parents=[common], help="every setting with its value, env name and help")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
@@ -174,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.commands import evaluate as evaluate_cmd
         from desktop.commands import extension as extension_cmd
         from desktop.commands import keys as keys_cmd
+        from desktop.commands import knowledge as knowledge_cmd
         from desktop.commands import labels as labels_cmd
         from desktop.commands import models as models_cmd
         from desktop.commands import quick_replies as quick_replies_cmd
@@ -196,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             return backup_cmd.backup(settings, args)
         if cmd == "restore":
             return backup_cmd.restore(settings, args)
+        if cmd == "knowledge":
+            return knowledge_cmd.run(settings, args)
         if cmd == "keys":
             return keys_cmd.run(settings, args)
         if cmd == "extension":

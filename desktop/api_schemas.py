@@ -527,3 +527,47 @@ MODEL_LIST = obj(
     machine=obj(mem_total=nullable(INT), mem_available=nullable(INT)),
     items={"type": "array", "items": MODEL_ITEM},
 )
+
+# -- knowledge base (issue 13) ---------------------------------------------------------------------
+KNOWLEDGE_KINDS = ("text", "csv", "txt", "md", "pdf")
+KNOWLEDGE_BODY = {
+    **obj(
+        ("title",),
+        closed=True,
+        title={"type": "string", "pattern": r"\S", "maxLength": 200},
+        text={**TEXT, "description": "FAQ, policy or any text; split into passages at paragraphs"},
+        csv={**TEXT, "description": "a catalogue with a header row (; or ,): product, price, stock, sku, …"},
+    ),
+    "oneOf": [{"required": ["text"]}, {"required": ["csv"]}],
+}
+KNOWLEDGE_DOC = obj(
+    ("id", "title", "kind", "passages"),
+    id=STR,
+    title=STR,
+    kind={"enum": list(KNOWLEDGE_KINDS)},
+    filename=nullable(STR),
+    passages=INT,
+    chars=INT,
+    created_at=NUMBER,
+    updated_at=NUMBER,
+)
+KNOWLEDGE_LIST = obj(("items",), items={"type": "array", "items": KNOWLEDGE_DOC})
+_PASSAGE_FIELDS = {"type": "object", "additionalProperties": STR, "description": "a catalogue row's columns"}
+KNOWLEDGE_DOC_FULL = {
+    **KNOWLEDGE_DOC,
+    "properties": {
+        **KNOWLEDGE_DOC["properties"],
+        "text": STR,
+        "csv": STR,
+        "items": {"type": "array", "items": obj(("id", "text"), id=STR, text=STR, fields=_PASSAGE_FIELDS)},
+    },
+}
+KNOWLEDGE_HITS = obj(
+    ("items",),
+    items={
+        "type": "array",
+        "items": obj(
+            ("id", "title", "text", "score"), id=STR, title=STR, text=STR, score=NUMBER, fields=_PASSAGE_FIELDS
+        ),
+    },
+)

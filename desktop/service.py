@@ -23,6 +23,7 @@ from desktop.usecases.conversations import Conversations
 from desktop.usecases.export import Exports
 from desktop.usecases.ingest import Ingest
 from desktop.usecases.jobs import Jobs
+from desktop.usecases.knowledge import KnowledgeBase
 from desktop.usecases.lead_import import LeadImport, read_body
 from desktop.usecases.learning import Learning
 from desktop.usecases.metrics import Metrics
@@ -30,6 +31,7 @@ from desktop.usecases.models import Models
 from desktop.usecases.quick_replies import QuickReplies
 from desktop.usecases.runtime import Runtime
 from desktop.usecases.settings_admin import SettingsAdmin
+from desktop.usecases.team_replies import TeamReplies
 from desktop.usecases.users import Users
 from desktop.usecases.workflow import Workflow
 from llm.engine import Engine
@@ -48,7 +50,9 @@ class Service:
         self.rt = Runtime(settings, store, engine, engine_factory)
         self.jobs = Jobs(self.rt)
         self.learning = Learning(self.rt, self.jobs)
-        self.analyses = Analyses(self.rt, lambda: self.learning.adapters)
+        self.knowledge = KnowledgeBase(self.rt)
+        self.team_replies = TeamReplies(self.rt)
+        self.analyses = Analyses(self.rt, lambda: self.learning.adapters, self.knowledge, self.team_replies)
         self.analysis_pause = AnalysisPause(self.rt, self.analyses)
         self._ingest = Ingest(self.rt, self.analyses)
         self.conversations = Conversations(self.rt, self.analyses)
@@ -96,6 +100,9 @@ class Service:
         await self.jobs.startup()
         await self.learning.startup()
         await self.backups.startup()
+        await self.knowledge.startup()
+        # Indexing every past conversation can take a while: suggestions use what is indexed so far.
+        self.rt.background(self.team_replies.startup())
 
     async def _after_restore(self) -> None:
         """The data was replaced: drop what was kept in memory about the old data."""
@@ -106,6 +113,11 @@ class Service:
         self.learning.adapters.clear()
         await self.learning.startup()
         await self.rt.access_changed()
+        # The indexes are read and written on the database thread: emptied there too.
+        await self.rt.db(self.knowledge.reset)
+        await self.knowledge.startup()
+        await self.rt.db(self.team_replies.reset)
+        self.rt.background(self.team_replies.startup())
 
     def shutdown(self) -> None:
         self.rt.close()

@@ -30,6 +30,8 @@ LAYERS: dict[str, list[str]] = {
         "desktop/events.py",
         "desktop/pipeline.py",
         "desktop/lead_parse.py",
+        "desktop/knowledge_parse.py",
+        "desktop/contact_facts.py",
         "desktop/auth.py",
         "desktop/bind_policy.py",
         "desktop/extension_bundle.py",

@@ -18,6 +18,7 @@ from desktop.server import (
     routes_conversations,
     routes_export,
     routes_import,
+    routes_knowledge,
     routes_models,
     routes_workflow,
 )
@@ -45,6 +46,7 @@ def create_app(settings: Settings, service: Service) -> web.Application:
     app.add_routes(routes_workflow.routes)
     app.add_routes(routes_backups.routes)
     app.add_routes(routes_analysis.routes)
+    app.add_routes(routes_knowledge.routes)
     app.add_routes([openapi_route()])
     app.cleanup_ctx.append(_service_ctx)
     app.on_shutdown.append(_end_streams)

@@ -106,12 +106,19 @@ async def origin_check(request: web.Request, handler: Handler) -> web.StreamResp
     return resp
 
 
-# The one route that takes a file upload besides JSON: a CSV of leads.
-MULTIPART_ROUTES = {("POST", API + "/contacts/import")}
+# The routes that take a file upload besides JSON: a CSV of leads, a knowledge-base document.
+MULTIPART_ROUTES = {("POST", API + "/contacts/import"), ("POST", API + "/knowledge")}
+MULTIPART_PREFIXES = (("PUT", API + "/knowledge/"),)
 
 
 def _multipart_allowed(request: web.Request) -> bool:
-    return request.content_type == "multipart/form-data" and (request.method, request.path) in MULTIPART_ROUTES
+    if request.content_type != "multipart/form-data":
+        return False
+    route = (request.method, request.path)
+    return route in MULTIPART_ROUTES or any(
+        request.method == m and request.path.startswith(p) and "/" not in request.path[len(p) :]
+        for m, p in MULTIPART_PREFIXES
+    )
 
 
 @web.middleware

@@ -274,6 +274,32 @@ def _attendant_workflow(db: sqlite_utils.Database) -> None:
     db["label_corrections"].create_index(["conversation_id", "task", "created_at"])
 
 
+def _knowledge(db: sqlite_utils.Database) -> None:
+    # The shop's knowledge base (FAQ, policies, catalogue). It is business data, not a customer's,
+    # yet it is sealed with the general data key rather than kept clear in an FTS5 table: uploaded
+    # files are whatever an admin has (a policy quoting a customer case, a supplier's phone), FTS5
+    # would keep every word readable in its shadow tables, and the same in-memory BM25 index
+    # (accent folding, Portuguese stemming) then serves both the knowledge and the team's past
+    # replies, which must stay encrypted. Passage ids are `<doc id>.<n>`, cited by suggestions.
+    db["knowledge_docs"].create(
+        {
+            "id": str,
+            "title": bytes,
+            "kind": str,
+            "filename": bytes,
+            "source": bytes,
+            "chars": int,
+            "passages": int,
+            "created_by": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+    )
+    db["knowledge_passages"].create({"id": str, "doc_id": str, "seq": int, "text": bytes, "fields": bytes}, pk="id")
+    db["knowledge_passages"].create_index(["doc_id", "seq"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
@@ -284,4 +310,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0007_summary_source", _summary_source),
     ("0008_contact_external_ids", _contact_external_ids),
     ("0010_attendant_workflow", _attendant_workflow),
+    ("0011_knowledge", _knowledge),
 ]

@@ -11,8 +11,16 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+
+
+class _Raw:
+    """A body sent as is (already encoded), not as JSON."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
 
 
 class ApiError(Exception):
@@ -111,6 +119,27 @@ class ApiClient:
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
 
+    def upload(
+        self, method: str, path: str, filename: str, content: bytes, fields: dict[str, str] | None = None
+    ) -> Any:
+        """A file as multipart/form-data (`file`, plus text `fields`), e.g. a knowledge document."""
+        boundary = uuid.uuid4().hex
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in (fields or {}).items()
+        ]
+        safe = filename.replace('"', "").replace("\r", "").replace("\n", "")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{safe}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+            + content
+            + b"\r\n"
+        )
+        parts.append(f"--{boundary}--\r\n".encode())
+        return self.request(
+            method, path, _Raw(b"".join(parts)), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        )
+
     def get_bytes(self, path: str, **params: Any) -> bytes:
         return b"".join(self.stream(path, **params))
 
@@ -165,7 +194,9 @@ class ApiClient:
                 url += "?" + urllib.parse.urlencode(clean)
         data = None
         hdrs = {"Accept": "application/json", **headers}
-        if body is not None:
+        if isinstance(body, _Raw):
+            data = body.data  # Content-Type given by the caller (a multipart upload)
+        elif body is not None:
             data = json.dumps(body).encode()
             hdrs["Content-Type"] = "application/json"
         if auth and self.access_token:

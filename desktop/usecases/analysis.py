@@ -9,22 +9,36 @@ from typing import Any
 
 from desktop.store import chats, insights, quick_replies
 from desktop.store.database import Store
+from desktop.usecases.grounding import customer_query
+from desktop.usecases.knowledge import KnowledgeBase
 from desktop.usecases.runtime import Runtime
+from desktop.usecases.team_replies import TeamReplies
 from llm.analysis import AnalysisRequest, analyze
 from llm.errors import LLMError
 
 log = logging.getLogger(__name__)
+PASSAGES = 4  # knowledge passages handed to an analysis (best first)
+TEAM_REPLIES = 5  # past team replies handed to an analysis (best first, other chats only)
 
 
 class Analyses:
-    def __init__(self, rt: Runtime, adapters: Callable[[], dict[str, Any]]):
+    def __init__(
+        self,
+        rt: Runtime,
+        adapters: Callable[[], dict[str, Any]],
+        knowledge: KnowledgeBase | None = None,
+        team: TeamReplies | None = None,
+    ):
         self.rt = rt
+        self.knowledge = knowledge
+        self.team = team
         self._adapters = adapters  # the team's label adapters as they are when an analysis is prepared
         # conversation id -> (insight id being produced, the engine job producing it)
         self._pending: dict[str, tuple[str, Any]] = {}
         # Paused from the desktop window or tray (not persisted: a restart resumes): captures are
         # still stored, their insight says why none was produced.
         self.paused = False
+        self._retrieved: dict[str, dict[str, Any]] = {}  # insight id -> what its request carried
 
     def status(self) -> dict[str, Any]:
         """The model's state as analyses see it: unavailable while analysis is paused."""
@@ -64,6 +78,7 @@ class Analyses:
         if old and old[0] != iid:
             # The older job is replaced (queued) or cancelled (running): its insight never completes.
             self.rt.background(self.rt.db(insights.discard, old[0]))
+            self._retrieved.pop(old[0], None)
         post, publish = self.rt.post, self.rt.broker.publish
 
         def on_labels(labels: dict) -> None:
@@ -96,6 +111,7 @@ class Analyses:
             pending = self._pending.pop(conv_id, None)
             if pending:
                 pending[1].cancel_event.set()
+                self._retrieved.pop(pending[0], None)
 
     def _request(self, store: Store, conversation_id: str, iid: str) -> tuple[AnalysisRequest, str]:
         row = chats.conversation_row(store, conversation_id)
@@ -109,6 +125,22 @@ class Analyses:
             max_tokens=self.rt.settings.max_suggestion_tokens,
             adapter=dict(self._adapters()) or None,
         )
+        started = time.perf_counter()
+        query = customer_query(msgs)
+        team_ids: list[str] = []
+        if query:
+            if self.knowledge is not None:
+                req.passages = self.knowledge.search(query, PASSAGES)
+            if self.team is not None:
+                found = self.team.search_ids(query, exclude_conversation=conversation_id, k=TEAM_REPLIES)
+                team_ids = [mid for mid, _ in found]
+                req.team_replies = [r for _, r in found]
+        # What was retrieved, by id only (no text): shown in the insight's timings.
+        self._retrieved[iid] = {
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+            "passages": [p.id for p in req.passages],
+            "team_replies": team_ids,
+        }
         if msgs:
             store.conn.execute("UPDATE insights SET analyzed_message_id=? WHERE id=?", (msgs[-1]["id"], iid))
         return req, row["kid"]
@@ -130,8 +162,11 @@ class Analyses:
 
     async def _store_result(self, conversation_id: str, iid: str, kid: str, fut) -> None:
         exc = fut.exception()
+        retrieved = self._retrieved.pop(iid, None)
         if exc is None:
             result = fut.result()
+            if retrieved is not None:
+                result["timings"]["retrieval"] = retrieved
             sources = result.get("suggestion_sources") or [None] * len(result["suggestions"])
             result["suggestions"] = [
                 {"id": f"{iid}.{i}", "text": t, "source": src}
@@ -144,6 +179,8 @@ class Analyses:
             err = exc if isinstance(exc, LLMError) else LLMError(str(exc))
             result = {"state": "unavailable", "error": {"code": err.code, "message": err.message}}
         await self.rt.db(insights.save, iid, kid, result)
+        if self.team is not None and result.get("intent"):
+            await self.rt.db(self.team.refresh, conversation_id)  # its pairs now know their intent
         latest = await self.rt.db(insights.latest, conversation_id)
         if latest is not None:  # None when the chat was merged into its real conversation meanwhile
             self.rt.broker.publish(conversation_id, "insight", insight_out(latest))

@@ -67,7 +67,15 @@ class Contacts:
         """Erase a contact and all its data (admins); the team adapters forget its corrections."""
         access.require_admin(principal)
         conv_ids = await self.rt.db(reports.conversation_ids_of_contact, contact_id)
-        removed = await self.rt.db(chats.erase_contact, contact_id)
+        team = self.analyses.team
+
+        def erase(store: Store) -> dict[str, int]:
+            out = chats.erase_contact(store, contact_id)
+            if team is not None:  # in the same database job: no analysis in between retrieves them
+                team.forget(store, conv_ids)
+            return out
+
+        removed = await self.rt.db(erase)
         self.analyses.cancel(conv_ids)
         engine = self.rt.engine
         if engine and engine.state == "ready":

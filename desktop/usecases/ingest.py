@@ -39,6 +39,9 @@ class Ingest:
         stored = chats.store_capture(store, capture, user_id)
         if stored.new_incoming:
             timeline.reopen_if_resolved(store, stored.conversation_id, user_id)
+        # Only the attendant's messages make new pairs; a customer's own only waits for a reply.
+        if stored.new_messages > stored.new_incoming and self.analyses.team is not None:
+            self.analyses.team.refresh(store, stored.conversation_id)
         if stored.new_incoming == 0:
             return stored, None
         return stored, self.analyses.prepare(store, stored.conversation_id, status)
