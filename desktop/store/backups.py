@@ -107,12 +107,13 @@ def create(
         snap.unlink()
         # Verified as a restore would read it: decrypted, integrity-checked, a value opened.
         check = verify(part, keys, work / "verify.db", step(40, 50))
+        # The key store copy first: a backup under its final name always has its keys beside it.
+        copy = key_copies.write(keys.path, dest.parent / key_copies.copy_name(header["key_id"]))
+        key_copies.register(data_dir, copy)
         part.replace(dest)
     finally:
         part.unlink(missing_ok=True)
         shutil.rmtree(work, ignore_errors=True)
-    copy = key_copies.write(keys.path, dest.parent / key_copies.copy_name(header["key_id"]))
-    key_copies.register(data_dir, copy)
     if progress:
         progress(100, 100)
     return describe(dest, header) | {"verified": check, "keys_copy": copy.name}
