@@ -230,6 +230,7 @@ _WRONG_ITEM = re.compile(
     r"s[óo] foi entregue|incompat[ií]vel|diferente do|wrong item|missing|damaged|broken",
     re.I,
 )
+_ORDER_ASK = re.compile(r"n[úu]mero do pedido|order number", re.I)
 LOW_CONFIDENCE = 0.45  # below it the intent's own templates assume too much: ask first
 
 REMEDIES: dict[str, dict[str, str]] = {
@@ -313,8 +314,8 @@ def read_moment(turns: list[Turn], sentiment: str | None, confidence: float | No
 
 def wrong_for_moment(text: str, moment: Moment) -> bool:
     """Moves a demanding manager would strike out at this moment."""
-    if moment.praise and _CHECK.search(text):
-        return True  # "vou verificar" after praise
+    if moment.praise and (_CHECK.search(text) or _ORDER_ASK.search(text)):
+        return True  # "vou verificar" or "o número do pedido?" after praise
     if moment.unhappy and (_SALES.search(text) or _RETENTION.search(text)):
         return True
     if moment.refund and _CHECK.search(text) and not (_ASK.search(text) or _APOLOGY.search(text)):
@@ -356,9 +357,9 @@ def rank_replies(
     if intent not in ("other", "greeting_smalltalk"):
         mood = mood[:1]  # the intent's own replies still come next
     known = reply_check.vocabulary(
-        lang, [t.text for t in turns] + extra + ours + [contact_name or ""] + [t for t, _ in team]
+        lang, [t.text for t in turns] + extra + ours + [contact_name or "", allowed] + [t for t, _ in team]
     )
-    topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []) + mood)
+    topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []) + mood + [allowed])
 
     ranked: list[Suggestion] = list(answers)
     remedy = REMEDIES[lang]
@@ -372,6 +373,8 @@ def rank_replies(
     ranked += [Suggestion(t, "model") for t in candidates]
     own = FALLBACKS[lang].get(intent, [])
     asking = [t for t in FALLBACKS[lang]["other"] if "?" in t]
+    if moment.praise:  # thanks and a kind close, whatever the intent
+        mood = MOOD_FALLBACKS[lang]["positive"] + FALLBACKS[lang]["greeting_smalltalk"][1:]
     pool = mood + (asking + own if moment.low_confidence and not answers else own) + FALLBACKS[lang]["other"]
     ranked += [Suggestion(t, "template") for t in pool]
 

@@ -117,16 +117,19 @@ def _units(n: int, lang: str) -> str:
 
 
 def matching_row(question: str, passages: list[Passage]) -> Passage | None:
-    """The catalogue row whose product name the question names in full (most words wins)."""
+    """The catalogue row whose product name the question names in full: most words, then
+    most words written exactly as in the question (stems collide: "saia" and "sai")."""
     q = set(terms(question))
-    best, best_n = None, 0
+    exact = set(re.findall(r"[a-z0-9]+", fold(question)))
+    best, best_key = None, (0, 0)
     for p in passages:
         product = _field(p.fields, "product") if p.fields else None
         if not product:
             continue
         words = set(terms(product))
-        if words and words <= q and len(words) > best_n:
-            best, best_n = p, len(words)
+        key = (len(words), len(set(re.findall(r"[a-z0-9]+", fold(product))) & exact))
+        if words and words <= q and key > best_key:
+            best, best_key = p, key
     return best
 
 
