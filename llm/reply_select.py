@@ -285,10 +285,13 @@ class Moment:
     wrong_item: bool
     unhappy: bool
     low_confidence: bool
+    asks: bool  # the customer's latest run asks or requests something (or has an intent that does)
     recent_out: tuple[str, ...]  # what the attendant just said
 
 
-def read_moment(turns: list[Turn], sentiment: str | None, confidence: float | None) -> Moment:
+def read_moment(
+    turns: list[Turn], sentiment: str | None, confidence: float | None, intent: str | None = None
+) -> Moment:
     run: list[str] = []
     for t in reversed(turns):
         if t.direction == "in":
@@ -308,6 +311,7 @@ def read_moment(turns: list[Turn], sentiment: str | None, confidence: float | No
         wrong_item=wrong,
         unhappy=sentiment == "negative" or refund or wrong,
         low_confidence=confidence is not None and confidence < LOW_CONFIDENCE,
+        asks=asks or intent not in ("other", "greeting_smalltalk"),
         recent_out=tuple(before + after),
     )
 
@@ -316,6 +320,8 @@ def wrong_for_moment(text: str, moment: Moment) -> bool:
     """Moves a demanding manager would strike out at this moment."""
     if moment.praise and (_CHECK.search(text) or _ORDER_ASK.search(text)):
         return True  # "vou verificar" or "o número do pedido?" after praise
+    if not moment.asks and not moment.unhappy and _CHECK.search(text) and not _ASK.search(text):
+        return True  # nothing was asked: nothing to look into
     if moment.unhappy and (_SALES.search(text) or _RETENTION.search(text)):
         return True
     if moment.refund and _CHECK.search(text) and not (_ASK.search(text) or _APOLOGY.search(text)):
@@ -348,7 +354,7 @@ def rank_replies(
     extra = extra or []
     answers = answers or []
     team = team or []
-    moment = read_moment(turns, sentiment, confidence)
+    moment = read_moment(turns, sentiment, confidence, intent)
     allowed_extra = "\n".join([*extra, allowed, *(a.text for a in answers)])
     nome = first_name(contact_name)
 

@@ -226,7 +226,7 @@ def main() -> None:
         h[f"summary {src}"] += 1
         if src == "model":  # the check applies to what the model wrote, not to ours (issue 10, 17)
             h["model summary passes the check"] += summary.summary_ok(r["summary"], lang, turns)
-        true, useful = rubric.summary_grade(r["summary"], rule, chat)
+        true, useful = rubric.summary_grade(r["summary"], rule, chat, len(customer))
         h["summary true"] += true
         h["summary true and useful"] += useful
         h["three distinct"] += len(sugg) == 3 and len({x.lower() for x in sugg}) == 3

@@ -100,12 +100,18 @@ def grade(suggestion: str, rule: dict, allowed: str) -> str:
     return "neutral"
 
 
-def summary_grade(text: str, rule: dict, conversation: str) -> tuple[bool, bool]:
-    """(true, useful): true = no number or link the chat lacks, no symbol soup, no plural error;
-    useful = true and holds every fact the rubric asks for."""
+_COUNT = re.compile(r"\((\d+) (?:mensagens? do cliente|customer messages?)\)")
+
+
+def summary_grade(text: str, rule: dict, conversation: str, customer_messages: int | None = None) -> tuple[bool, bool]:
+    """(true, useful): true = no number or link the chat lacks, no symbol soup, no plural error
+    (a message count stated must be the real count); useful = true and holds every fact the
+    rubric asks for."""
+    counts = [int(n) for n in _COUNT.findall(text)]
     true = (
         bool(text.strip())
-        and not unsupported(text, conversation)
+        and all(n == customer_messages for n in counts)
+        and not unsupported(_COUNT.sub("", text), conversation)
         and not re.search(r"[{}\[\]<>`|\\]", text)
         and not re.search(r"\b1 (mensagens|messages|pedidos|orders)\b", text)
     )
