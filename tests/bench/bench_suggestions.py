@@ -23,6 +23,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's llm/, not an installed one
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rubric  # noqa: E402
@@ -174,7 +175,7 @@ def conversations(eval_dir: Path) -> list[tuple[str, str, list[dict]]]:
 
 
 def _run(engine, req):
-    return engine.run(lambda llama, c, req=req: analyze(llama, req, c), timeout=600)
+    return engine.run(lambda llama, c, req=req: analyze(llama, req, c), timeout=3600)
 
 
 def _pct(n: int, d: int) -> str:
@@ -207,6 +208,16 @@ def main() -> None:
     grades: dict[str, Counter] = {sp: Counter() for sp in splits}  # (source, grade)
     convs = [] if args.no_rules else conversations(Path(args.eval_dir))
     n_conv: Counter = Counter()
+    facts: dict[str, Counter] = {sp: Counter() for sp in splits}
+    try:
+        _grade_all(args, engine, convs, rules, shop, shop_text, splits, holds, grades, n_conv, facts)
+    except KeyboardInterrupt:
+        print("\n(interrupted: figures so far)")
+    engine.stop()
+    _report(splits, holds, grades, n_conv, facts)
+
+
+def _grade_all(args, engine, convs, rules, shop, shop_text, splits, holds, grades, n_conv, facts) -> None:
     for name, lang, msgs in convs:
         rule = rules[name]
         sp = rule["split"]
@@ -246,7 +257,6 @@ def main() -> None:
             h["no {variable} left"] += "{" not in x
             if args.show:
                 print(f"   {i + 1}. [{s_src}, {grade}] {x}")
-    facts: dict[str, Counter] = {sp: Counter() for sp in splits}
     for q in [] if args.no_facts else rubric.load_questions():
         sp = q["split"]
         if sp not in splits:
@@ -274,7 +284,9 @@ def main() -> None:
                 zip(r["suggestions"], r["suggestion_sources"], r["suggestion_citations"], strict=True)
             ):
                 print(f"   {i + 1}. [{s_src}] {x}" + (f"  (fonte: {', '.join(c['title'] for c in cs)})" if cs else ""))
-    engine.stop()
+
+
+def _report(splits, holds, grades, n_conv, facts) -> None:
     for sp in splits:
         h, g, n = holds[sp], grades[sp], n_conv[sp]
         total_all = sum(g[("all", x)] for x in ("meets", "breaks", "neutral"))
