@@ -230,6 +230,18 @@ _WRONG_ITEM = re.compile(
     r"s[óo] foi entregue|incompat[ií]vel|diferente do|wrong item|missing|damaged|broken",
     re.I,
 )
+# Praise in so many words, and the words that would make it a complaint after all: the tiny
+# model's sentiment label alone is too noisy to decide that "vou verificar" is wrong.
+_PRAISE = re.compile(
+    r"\b(amei|adorei|[óo]tim[oa]|excelente|recomendo|perfeit[oa]|maravilh\w*|lind[oa]|obrigad[oa]|agrade[çc]o|"
+    r"r[áa]pid[oa]|super bem|tudo certo|love[d]?|great|excellent|amazing|perfect|thanks?|thank you)\b",
+    re.I,
+)
+_GRIPE = re.compile(
+    r"\b(n[ãa]o|nunca|nem|pior|p[ée]ssim[oa]|ruim|horr[íi]vel|defeito|problema|demora|atras\w*|not|never|worst|"
+    r"awful|terrible|bad|broken|late)\b",
+    re.I,
+)
 _ORDER_ASK = re.compile(r"n[úu]mero do pedido|order number", re.I)
 LOW_CONFIDENCE = 0.45  # below it the intent's own templates assume too much: ask first
 
@@ -305,11 +317,13 @@ def read_moment(
     after = [t.text for t in turns[last_in + 1 :] if t.direction == "out"]
     refund = bool(_REFUND.search(said))
     wrong = bool(_WRONG_ITEM.search(said))
+    praised = bool(_PRAISE.search(said)) and not _GRIPE.search(said)
+    praise = (sentiment == "positive" or praised) and not asks and not refund and not wrong
     return Moment(
-        praise=sentiment == "positive" and not asks and not refund and not wrong,
+        praise=praise,
         refund=refund,
         wrong_item=wrong,
-        unhappy=sentiment == "negative" or refund or wrong,
+        unhappy=(sentiment == "negative" and not praise) or refund or wrong,
         low_confidence=confidence is not None and confidence < LOW_CONFIDENCE,
         asks=asks or intent not in ("other", "greeting_smalltalk"),
         recent_out=tuple(before + after),
