@@ -410,7 +410,9 @@ def rank_replies(
             is_echo(text, [t.text for t in turns]) or not reply_check.reads_well(text, lang, known, topic)
         ):
             continue
-        if wrong_for_moment(text, moment) or not suggestion_ok(text, lang, turns, allowed_extra):
+        if (s.source != "knowledge" and s not in answers and wrong_for_moment(text, moment)) or not suggestion_ok(
+            text, lang, turns, allowed_extra
+        ):
             continue
         valid.append(Suggestion(text, s.source, s.citations))
         seen.append(key)

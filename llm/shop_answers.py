@@ -195,7 +195,7 @@ def _pix_math(question: str, turns: list[Turn], passages: list[Passage], lang: s
     return Answer(text[0].upper() + text[1:], "knowledge" if cited else "template", tuple(cited))
 
 
-def _from_chat(question: str, turns: list[Turn]) -> Answer | None:
+def _from_chat(question: str, turns: list[Turn], lang: str) -> Answer | None:
     """An attendant's earlier sentence on the asked topic with a number in it, repeated."""
     asked = topics(question) - {"price"} or topics(question)
     if not asked:
@@ -206,7 +206,9 @@ def _from_chat(question: str, turns: list[Turn]) -> Answer | None:
             continue
         for sentence in _SENTENCE.split(t.text):
             if re.search(r"\d", sentence) and topics(sentence) & asked and not _uncovered(question, t.text):
-                return Answer(sentence.strip(" •-"), "template")
+                said = sentence.strip(" •-")
+                lead = "Como te passei: " if lang == "pt" else "As I mentioned: "
+                return Answer(lead + said[0].lower() + said[1:], "template")
     return None
 
 
@@ -292,7 +294,7 @@ def answers(turns: list[Turn], passages: list[Passage], lang: str) -> list[Answe
     out: list[Answer] = []
     for make in (
         lambda: _pix_math(question, turns, passages, lang),
-        lambda: _from_chat(question, turns),
+        lambda: _from_chat(question, turns, lang),
         lambda: _from_catalogue(question, passages, lang),
         lambda: _from_passages(question, passages, lang),
     ):

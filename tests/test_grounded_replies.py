@@ -7,7 +7,7 @@ import pytest
 from shop_support import ShopIndex
 
 from llm import prompts, shop_answers
-from llm.analysis import AnalysisRequest, analyze
+from llm.analysis import AnalysisRequest, analyze, grounded_answers
 from llm.reply_select import Suggestion, adapt_names, rank_replies, read_moment, wrong_for_moment
 from llm.summary import choose_summary
 
@@ -67,9 +67,11 @@ def test_a_question_answered_earlier_in_the_chat_reuses_that_answer():
         ("out", "Para Recife o frete fica R$ 18,00."),
         ("in", "Voltei! Quanto era o frete mesmo?"),
     )
-    assert shop_answers.answers(prompts.turns_from_messages(msgs), [], "pt")[0].text == (
-        "Para Recife o frete fica R$ 18,00."
-    )
+    turns = prompts.turns_from_messages(msgs)
+    assert shop_answers.answers(turns, [], "pt")[0].text == "Como te passei: para Recife o frete fica R$ 18,00."
+    answers = grounded_answers(turns, [], "pt")
+    out = rank_replies([], "pt", "purchase_pricing", turns, "Ana", [], "neutral", answers=answers)
+    assert out[0].text == "Como te passei: para Recife o frete fica R$ 18,00."
 
 
 @pytest.mark.parametrize("question", ["Vocês entregam em Portugal?", "Tem o vestido preto no tamanho GG?"])
