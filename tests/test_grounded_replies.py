@@ -148,7 +148,7 @@ def test_a_number_is_allowed_when_a_retrieved_passage_holds_it():
     assert any(s.text == candidate and s.source == "model" for s in out)
 
 
-def test_a_symbol_soup_model_summary_gives_way_to_the_extractive_one():
+def test_a_symbol_soup_summary_from_the_model_gives_way_to_the_extractive_one():
     turns = prompts.turns_from_messages(chat(GREETING, ("in", "meu pedido 55213 não chegou, podem ver?")))
     text, source = choose_summary("}]}) [link](https://youtube.com/x) ###", turns, "pt")
     assert source == "extractive" and "55213" in text and "Em aberto" in text and "1 mensagem do cliente" in text
