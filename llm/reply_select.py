@@ -242,6 +242,11 @@ _GRIPE = re.compile(
     r"awful|terrible|bad|broken|late)\b",
     re.I,
 )
+_ASKS = re.compile(
+    r"\?|\b(quando|quanto|qual|onde|como (?:faço|faco|fica|posso|funciona)|pode|posso|quero|queria|gostaria|"
+    r"preciso|when|how|what|where|can|could|i want|i need)\b",
+    re.I,
+)
 _ORDER_ASK = re.compile(r"n[úu]mero do pedido|order number", re.I)
 LOW_CONFIDENCE = 0.45  # below it the intent's own templates assume too much: ask first
 
@@ -311,7 +316,7 @@ def read_moment(
         elif run:
             break
     said = " ".join(run)
-    asks = bool(re.search(r"\?|\b(quando|quanto|qual|onde|como|pode|posso|when|how|what|where|can)\b", said, re.I))
+    asks = bool(_ASKS.search(said))
     last_in = max((i for i, t in enumerate(turns) if t.direction == "in"), default=-1)
     before = [t.text for t in turns[:last_in] if t.direction == "out"][-1:]
     after = [t.text for t in turns[last_in + 1 :] if t.direction == "out"]
@@ -396,6 +401,7 @@ def rank_replies(
     if moment.praise:  # thanks and a kind close, whatever the intent
         mood = MOOD_FALLBACKS[lang]["positive"] + FALLBACKS[lang]["greeting_smalltalk"][1:]
     pool = mood + (asking + own if moment.low_confidence and not answers else own) + FALLBACKS[lang]["other"]
+    pool += FALLBACKS[lang]["greeting_smalltalk"][1:]  # a kind close: always a third reply
     ranked += [Suggestion(t, "template") for t in pool]
 
     valid: list[Suggestion] = []

@@ -30,7 +30,8 @@ _FRAME = {
 _REQUEST = {
     "pt": re.compile(
         r"\?|\b(quero|queria|gostaria|preciso|precisava|pode|poderia|podem|consegue|conseguem|tem como|"
-        r"me (?:manda|mande|envia|envie|passa|passe|fala|diga)|qual|quais|quanto|quantos|quando|onde|como)\b",
+        r"me (?:manda|mande|envia|envie|passa|passe|fala|diga)|qual|quais|quanto|quantos|quando|onde|"
+        r"como (?:faço|faco|fica|posso|funciona|assim))\b",
         re.I,
     ),
     "en": re.compile(

@@ -100,7 +100,7 @@ def grade(suggestion: str, rule: dict, allowed: str) -> str:
     return "neutral"
 
 
-_COUNT = re.compile(r"\((\d+) (?:mensagens? do cliente|customer messages?)\)")
+_COUNT = re.compile(r"\((\d+) (?:mensage(?:m|ns) do cliente|customer messages?)\)")
 
 
 def summary_grade(text: str, rule: dict, conversation: str, customer_messages: int | None = None) -> tuple[bool, bool]:
