@@ -416,6 +416,8 @@ def rank_replies(
             is_echo(text, [t.text for t in turns]) or not reply_check.reads_well(text, lang, known, topic)
         ):
             continue
+        if answers and s not in answers and _CHECK.search(text) and not _ASK.search(text):
+            continue  # the fact is known: "vou confirmar o valor" would contradict the answer offered
         if (s.source != "knowledge" and s not in answers and wrong_for_moment(text, moment)) or not suggestion_ok(
             text, lang, turns, allowed_extra
         ):

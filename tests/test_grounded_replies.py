@@ -120,6 +120,7 @@ def test_the_three_offered_differ_in_purpose_and_answers_come_first():
     answer = Suggestion("O frete é fixo de R$ 15,00 para todo o Brasil.", "knowledge", (("faq.md#1", "Frete"),))
     out = _rank("qual o valor do frete?", "neutral", "purchase_pricing", answers=[answer])
     assert out[0] == answer
+    assert not any("Vou confirmar o valor" in s.text for s in out)  # the fact is known
     assert len({s.text for s in out}) == 3 and sum("?" in s.text for s in out) <= 2
 
 
