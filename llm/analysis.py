@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from llm import context_budget, prompts, reply_select
+from llm import context_budget, prompts, reply_select, shop_answers
 from llm.errors import Cancelled, GenerationFailed
 from llm.language import detect_language
 from llm.sources import Passage, TeamReply
@@ -99,7 +99,7 @@ def _recent_cuts(llama: Any) -> OrderedDict[str, None]:
 
 
 def build_prompt(
-    llama: Any, turns: list[prompts.Turn], lang: str, max_tokens: int
+    llama: Any, turns: list[prompts.Turn], lang: str, max_tokens: int, knowledge: str = ""
 ) -> tuple[list[int], list[str], int, context_budget.Window]:
     """Prompt tokens that fit ``n_ctx`` with the answer prefix and ``max_tokens`` generated.
 
@@ -107,7 +107,7 @@ def build_prompt(
     newest turn alone leaves less room (a very small context)."""
     n_ctx = llama.n_ctx()
     answer = len(llama.tokenize(prompts.SUGGESTION_PREFIX.encode(), add_bos=False, special=False))
-    empty, _ = format_prompt(llama, prompts.chat_messages([], lang))
+    empty, _ = format_prompt(llama, prompts.chat_messages([], lang, knowledge=knowledge))
     budget = n_ctx - len(empty) - answer - max_tokens - PROMPT_MARGIN
 
     def line_tokens(turn: prompts.Turn) -> int:
@@ -117,7 +117,7 @@ def build_prompt(
     cuts = _recent_cuts(llama)
     window = context_budget.fit(turns, lang, line_tokens, budget, preferred=cuts)
     while True:
-        tokens, stop = format_prompt(llama, prompts.chat_messages(window.turns, lang, window.note))
+        tokens, stop = format_prompt(llama, prompts.chat_messages(window.turns, lang, window.note, knowledge))
         if len(tokens) + answer + max_tokens <= n_ctx or len(window.turns) <= 1:
             break
         window = context_budget.drop_oldest(window, turns, lang)
@@ -195,6 +195,14 @@ def turn_features(llama: Any, turns: list[prompts.Turn]) -> dict:
     return features(customer, lang, llama)
 
 
+def grounded_answers(turns: list[prompts.Turn], passages: list[Passage], lang: str) -> list[reply_select.Suggestion]:
+    """The facts the customer asks for, stated by code from this chat and the shop's passages."""
+    return [
+        reply_select.Suggestion(a.text, a.source, tuple((p.id, p.title) for p in a.citations))
+        for a in shop_answers.answers(turns, passages, lang)
+    ]
+
+
 def analyze(
     llama: Any,
     req: AnalysisRequest,
@@ -216,6 +224,7 @@ def analyze(
     if cancelled():
         raise Cancelled("cancelled by a newer request")
 
+    knowledge = prompts.knowledge_block(req.passages, lang)
     sent: list[str] = []
 
     def on_text(raw: str) -> None:
@@ -230,7 +239,7 @@ def analyze(
                 on_partial(i, text)
 
     if remote:
-        messages, max_tokens, window = remote_prompt(llama.n_ctx(), turns, lang, req.max_tokens)
+        messages, max_tokens, window = remote_prompt(llama.n_ctx(), turns, lang, req.max_tokens, knowledge)
         raw, usage = llama.stream_json(
             messages,
             REMOTE_SCHEMA,
@@ -241,7 +250,7 @@ def analyze(
         )
         prompt_tokens, cached, generated = usage["prompt_tokens"], None, usage["generated_tokens"]
     else:
-        tokens, stop, max_tokens, window = build_prompt(llama, turns, lang, req.max_tokens)
+        tokens, stop, max_tokens, window = build_prompt(llama, turns, lang, req.max_tokens, knowledge)
         cached = cached_prefix(llama, tokens)
         raw, generated = generate_suggestions(
             llama,
@@ -260,10 +269,20 @@ def analyze(
         for q in req.quick_replies
         if intent in (q.get("intents") or [])
     ]
-    final = reply_select.finalize_with_sources(
-        candidates, lang, intent, turns, req.contact_name, extra, labels["sentiment"]["label"]
+    final = reply_select.rank_replies(
+        candidates,
+        lang,
+        intent,
+        turns,
+        req.contact_name,
+        extra,
+        labels["sentiment"]["label"],
+        answers=grounded_answers(turns, req.passages, lang),
+        team=[(t.text, t.intent) for t in req.team_replies],
+        allowed="\n".join(p.text for p in req.passages),
+        confidence=labels["intent"].get("confidence"),
     )
-    suggestions = [text for text, _ in final]
+    suggestions = [s.text for s in final]
     summary, summary_source = choose_summary(summary, turns, lang)
     out = {
         "lang": lang,
@@ -272,7 +291,8 @@ def analyze(
         "summary": summary,
         "summary_source": summary_source,
         "suggestions": suggestions,
-        "suggestion_sources": [source for _, source in final],
+        "suggestion_sources": [s.source for s in final],
+        "suggestion_citations": [[{"id": i, "title": t} for i, t in s.citations] for s in final],
         "timings": {
             "labels_ms": round((t_labels - t0) * 1000),
             "prompt_tokens": prompt_tokens,
@@ -302,14 +322,14 @@ REMOTE_BYTES_PER_TOKEN = 2
 
 
 def remote_prompt(
-    n_ctx: int, turns: list[prompts.Turn], lang: str, max_tokens: int
+    n_ctx: int, turns: list[prompts.Turn], lang: str, max_tokens: int, knowledge: str = ""
 ) -> tuple[list[dict[str, str]], int, context_budget.Window]:
     """The same chat messages as `build_prompt` lays out, budgeted by an estimate of tokens."""
 
     def estimate(text: str) -> int:
         return len(text.encode()) // REMOTE_BYTES_PER_TOKEN + 1
 
-    fixed = sum(estimate(m["content"]) + 8 for m in prompts.chat_messages([], lang))
+    fixed = sum(estimate(m["content"]) + 8 for m in prompts.chat_messages([], lang, knowledge=knowledge))
     budget = n_ctx - fixed - max_tokens - PROMPT_MARGIN
     with _REMOTE_CUTS_LOCK:  # the remote workers run analyses in parallel
         cuts = _REMOTE_CUTS
@@ -321,7 +341,7 @@ def remote_prompt(
             cuts.move_to_end(window.cut_key)
             while len(cuts) > _RECENT_CUTS:
                 cuts.popitem(last=False)
-    messages = prompts.chat_messages(window.turns, lang, window.note)
+    messages = prompts.chat_messages(window.turns, lang, window.note, knowledge)
     room = n_ctx - sum(estimate(m["content"]) + 8 for m in messages)
     if room < MIN_GENERATION_TOKENS:
         raise GenerationFailed(f"the latest message does not fit the model's context of {n_ctx} tokens")

@@ -103,11 +103,28 @@ def transcript_line(turn: Turn, lang: str) -> str:
     return f"{customer if turn.direction == 'in' else attendant}: {turn.text}"
 
 
-def chat_messages(turns: list[Turn], lang: str, note: str = "") -> list[dict[str, str]]:
-    """System instructions + one user turn: transcript (stable) then the task (changes least).
+MAX_KNOWLEDGE_CHARS = 600  # of retrieved passages in the prompt, after the stable transcript
+
+
+def knowledge_block(passages: Iterable, lang: str) -> str:
+    """The shop's passages for this moment, as prompt text (title: text), capped."""
+    head = "Informações da loja:" if lang == "pt" else "Shop information:"
+    lines, used = [], 0
+    for p in passages:
+        line = f"- {p.title}: {' '.join(p.text.split())}"[:300]
+        if used + len(line) > MAX_KNOWLEDGE_CHARS:
+            break
+        lines.append(line)
+        used += len(line)
+    return head + "\n" + "\n".join(lines) if lines else ""
+
+
+def chat_messages(turns: list[Turn], lang: str, note: str = "", knowledge: str = "") -> list[dict[str, str]]:
+    """System instructions + one user turn: transcript (stable), the shop's passages for this
+    moment, then the task (changes least).
 
     ``note`` stands for older turns left out (``context_budget``)."""
     lines = ([note] if note else []) + [transcript_line(t, lang) for t in turns]
     head = "Conversa:" if lang == "pt" else "Conversation:"
-    user = head + "\n" + "\n".join(lines) + "\n\n" + TASK[lang]
+    user = head + "\n" + "\n".join(lines) + "\n\n" + (knowledge + "\n\n" if knowledge else "") + TASK[lang]
     return [{"role": "system", "content": INSTRUCTIONS[lang]}, {"role": "user", "content": user}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from . import reply_check
@@ -196,6 +197,252 @@ def finalize_suggestions(
     return [text for text, _ in final]
 
 
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    source: str  # team | knowledge | quick_reply | model | template
+    citations: tuple[tuple[str, str], ...] = ()  # (passage id, title)
+
+
+# What a reply does, so the three offered differ in purpose (answer, ask, close kindly…).
+_ASK = re.compile(r"\?")
+_THANKS = re.compile(r"obrigad|que bom|feliz|agradec|disposi|thank|glad|great to hear|here if you need", re.I)
+_APOLOGY = re.compile(r"desculp|sinto muito|lament|sorry|apolog", re.I)
+_CHECK = re.compile(
+    r"\b(vou|vamos|irei)\s+(verificar|confirmar|checar|consultar)\b|\blet me (check|confirm|look)|\bi'?ll (check|look)",
+    re.I,
+)
+# Moves that are wrong at some moments (issue 13): a sales or retention pitch to an unhappy customer.
+_SALES = re.compile(
+    r"opç(ões|ão) de pagamento|formas de pagamento|aproveite|promoç|payment and delivery options|special offer", re.I
+)
+_RETENTION = re.compile(
+    r"outra opção antes|antes de cancelar|nova compra|considere|anything else i can offer|reconsider", re.I
+)
+# The customer's moment, read from their own words.
+_REFUND = re.compile(
+    r"reembols|estorn|devolu[çc][ãa]o do dinheiro|devolver o dinheiro|dinheiro de volta|depositar|depositaram|"
+    r"meu dinheiro|refund|money back",
+    re.I,
+)
+_WRONG_ITEM = re.compile(
+    r"errad|faltando|faltou|falta(va)? |n[ãa]o veio|s[óo] veio|veio s[óo]|n[ãa]o (foi|foram) entregue|"
+    r"s[óo] foi entregue|incompat[ií]vel|diferente do|wrong item|missing|damaged|broken",
+    re.I,
+)
+# Praise in so many words, and the words that would make it a complaint after all: the tiny
+# model's sentiment label alone is too noisy to decide that "vou verificar" is wrong.
+_PRAISE = re.compile(
+    r"\b(amei|adorei|[óo]tim[oa]|excelente|recomendo|perfeit[oa]|maravilh\w*|lind[oa]|obrigad[oa]|agrade[çc]o|"
+    r"r[áa]pid[oa]|super bem|tudo certo|love[d]?|great|excellent|amazing|perfect|thanks?|thank you)\b",
+    re.I,
+)
+_GRIPE = re.compile(
+    r"\b(n[ãa]o|nunca|nem|pior|p[ée]ssim[oa]|ruim|horr[íi]vel|defeito|problema|demora|atras\w*|not|never|worst|"
+    r"awful|terrible|bad|broken|late)\b",
+    re.I,
+)
+_ASKS = re.compile(
+    r"\?|\b(quando|quanto|qual|onde|como (?:faço|faco|fica|posso|funciona)|pode|posso|quero|queria|gostaria|"
+    r"preciso|when|how|what|where|can|could|i want|i need)\b",
+    re.I,
+)
+_ORDER_ASK = re.compile(r"n[úu]mero do pedido|order number", re.I)
+LOW_CONFIDENCE = 0.45  # below it the intent's own templates assume too much: ask first
+
+REMEDIES: dict[str, dict[str, str]] = {
+    "pt": {
+        "refund": "Sinto muito pelo transtorno{nome}. Vou cuidar do seu reembolso: pode me passar o número do pedido?",
+        "wrong_item": "Sinto muito pelo erro{nome}! Pode me mandar o número do pedido e uma foto? "
+        "Enviamos o item certo sem custo.",
+    },
+    "en": {
+        "refund": "I'm sorry for the trouble{nome}. I'll take care of your refund: "
+        "could you send me your order number?",
+        "wrong_item": "Sorry for the mix-up{nome}! Could you send your order number and a photo? "
+        "We'll send the right item at no cost.",
+    },
+}
+_GREETING_NAME = re.compile(
+    r"^((?i:oi|olá|ola|bom dia|boa tarde|boa noite|obrigad[oa]|hi|hello|hey|thanks)[,!]?\s+)([A-ZÀ-Ý][a-zà-ÿ]+)\b"
+)
+_TRAILING_NAME = re.compile(r",\s+([A-ZÀ-Ý][a-zà-ÿ]+)(?=[!.?])")
+
+
+def purpose(text: str, source: str) -> str:
+    if source == "knowledge" or source == "answer":
+        return "answer"
+    if _ASK.search(text):
+        return "ask"
+    if _APOLOGY.search(text):
+        return "apology"
+    if _CHECK.search(text):
+        return "check"
+    if _THANKS.search(text):
+        return "close"
+    return "other"
+
+
+def adapt_names(text: str, contact_name: str | None) -> str:
+    """Another chat's reply with that customer's name replaced by this one's (or dropped)."""
+    name = first_name(contact_name)
+
+    def greet(m: re.Match) -> str:
+        return m.group(1) + name if name else m.group(1).rstrip(" ,")
+
+    text = _GREETING_NAME.sub(greet, text, count=1)
+    text = _TRAILING_NAME.sub(lambda m: f", {name}" if name else "", text)
+    return re.sub(r"\s+([!?.,])", r"\1", text).strip()
+
+
+@dataclass(frozen=True)
+class Moment:
+    praise: bool  # a happy customer who asks nothing
+    refund: bool
+    wrong_item: bool
+    unhappy: bool
+    low_confidence: bool
+    asks: bool  # the customer's latest run asks or requests something (or has an intent that does)
+    recent_out: tuple[str, ...]  # what the attendant just said
+
+
+def read_moment(
+    turns: list[Turn], sentiment: str | None, confidence: float | None, intent: str | None = None
+) -> Moment:
+    run: list[str] = []
+    for t in reversed(turns):
+        if t.direction == "in":
+            run.append(t.text)
+        elif run:
+            break
+    said = " ".join(run)
+    asks = bool(_ASKS.search(said))
+    last_in = max((i for i, t in enumerate(turns) if t.direction == "in"), default=-1)
+    before = [t.text for t in turns[:last_in] if t.direction == "out"][-1:]
+    after = [t.text for t in turns[last_in + 1 :] if t.direction == "out"]
+    refund = bool(_REFUND.search(said))
+    wrong = bool(_WRONG_ITEM.search(said))
+    praised = bool(_PRAISE.search(said)) and not _GRIPE.search(said)
+    praise = (sentiment == "positive" or praised) and not asks and not refund and not wrong
+    return Moment(
+        praise=praise,
+        refund=refund,
+        wrong_item=wrong,
+        unhappy=(sentiment == "negative" and not praise) or refund or wrong,
+        low_confidence=confidence is not None and confidence < LOW_CONFIDENCE,
+        asks=asks or intent not in ("other", "greeting_smalltalk"),
+        recent_out=tuple(before + after),
+    )
+
+
+def wrong_for_moment(text: str, moment: Moment) -> bool:
+    """Moves a demanding manager would strike out at this moment."""
+    if moment.praise and (_CHECK.search(text) or _ORDER_ASK.search(text)):
+        return True  # "vou verificar" or "o número do pedido?" after praise
+    if not moment.asks and not moment.unhappy and _CHECK.search(text) and not _ASK.search(text):
+        return True  # nothing was asked: nothing to look into
+    if moment.unhappy and (_SALES.search(text) or _RETENTION.search(text)):
+        return True
+    if moment.refund and _CHECK.search(text) and not (_ASK.search(text) or _APOLOGY.search(text)):
+        return True  # "vou verificar" alone to someone owed money
+    return any(SequenceMatcher(None, _norm(text), _norm(o)).ratio() > 0.8 for o in moment.recent_out)
+
+
+def rank_replies(
+    candidates: list[str],
+    lang: str,
+    intent: str,
+    turns: list[Turn],
+    contact_name: str | None = None,
+    extra: list[str] | None = None,
+    sentiment: str | None = None,
+    *,
+    answers: list[Suggestion] | None = None,
+    team: list[tuple[str, str | None]] | None = None,
+    allowed: str = "",
+    confidence: float | None = None,
+) -> list[Suggestion]:
+    """Exactly 3 replies for this moment, distinct in purpose where possible.
+
+    Candidates come, best first, from: answers built by code from the shop's knowledge or
+    this chat's facts (``answers``), a remedy for a refund or a wrong item, the team's quick
+    replies (``extra``), the team's past replies to similar turns (``team``: (text, intent),
+    same intent first), the model, then our templates. Each must keep every rule (language,
+    no echo, no number/link that the chat, the quick replies or ``allowed`` — the retrieved
+    passages — lack) and not be wrong for the moment (``wrong_for_moment``)."""
+    extra = extra or []
+    answers = answers or []
+    team = team or []
+    moment = read_moment(turns, sentiment, confidence, intent)
+    allowed_extra = "\n".join([*extra, allowed, *(a.text for a in answers)])
+    nome = first_name(contact_name)
+
+    ours = [t for group in (FALLBACKS, MOOD_FALLBACKS) for texts in group[lang].values() for t in texts]
+    mood = MOOD_FALLBACKS[lang].get(sentiment or "", []) if intent in _MOOD_FIRST.get(sentiment or "", ()) else []
+    if intent not in ("other", "greeting_smalltalk"):
+        mood = mood[:1]  # the intent's own replies still come next
+    known = reply_check.vocabulary(
+        lang, [t.text for t in turns] + extra + ours + [contact_name or "", allowed] + [t for t, _ in team]
+    )
+    topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []) + mood + [allowed])
+
+    ranked: list[Suggestion] = list(answers)
+    remedy = REMEDIES[lang]
+    if moment.refund:
+        ranked.append(Suggestion(remedy["refund"], "template"))
+    elif moment.wrong_item:
+        ranked.append(Suggestion(remedy["wrong_item"], "template"))
+    ranked += [Suggestion(t, "quick_reply") for t in extra]
+    same = [t for t, i in team if i == intent] + [t for t, i in team if i != intent]
+    ranked += [Suggestion(adapt_names(t, contact_name), "team") for t in same]
+    ranked += [Suggestion(t, "model") for t in candidates]
+    own = FALLBACKS[lang].get(intent, [])
+    asking = [t for t in FALLBACKS[lang]["other"] if "?" in t]
+    if moment.praise:  # thanks and a kind close, whatever the intent
+        mood = MOOD_FALLBACKS[lang]["positive"] + FALLBACKS[lang]["greeting_smalltalk"][1:]
+    pool = mood + (asking + own if moment.low_confidence and not answers else own) + FALLBACKS[lang]["other"]
+    pool += FALLBACKS[lang]["greeting_smalltalk"][1:]  # a kind close: always a third reply
+    ranked += [Suggestion(t, "template") for t in pool]
+
+    valid: list[Suggestion] = []
+    seen: list[str] = []
+    for s in ranked:
+        text = s.text.replace("{nome}", f", {nome}" if nome else "") if s.source == "template" else s.text
+        text = clean_suggestion(text)
+        key = _norm(text)
+        if not key or key in seen or any(SequenceMatcher(None, key, k).ratio() > 0.85 for k in seen):
+            continue
+        if s.source in ("model", "team") and (
+            is_echo(text, [t.text for t in turns]) or not reply_check.reads_well(text, lang, known, topic)
+        ):
+            continue
+        if answers and s not in answers and _CHECK.search(text) and not _ASK.search(text):
+            continue  # the fact is known: "vou confirmar o valor" would contradict the answer offered
+        if (s.source != "knowledge" and s not in answers and wrong_for_moment(text, moment)) or not suggestion_ok(
+            text, lang, turns, allowed_extra
+        ):
+            continue
+        valid.append(Suggestion(text, s.source, s.citations))
+        seen.append(key)
+
+    out: list[Suggestion] = []
+    used: set[str] = set()
+    for s in valid:  # first pass: one of each purpose, in rank order
+        p = purpose(s.text, s.source)
+        if p not in used or p == "other":
+            out.append(s)
+            used.add(p)
+        if len(out) == 3:
+            return out
+    for s in valid:
+        if s not in out:
+            out.append(s)
+        if len(out) == 3:
+            break
+    order = {id(s): i for i, s in enumerate(valid)}
+    return sorted(out, key=lambda s: order[id(s)])
+
+
 def finalize_with_sources(
     candidates: list[str],
     lang: str,
@@ -206,39 +453,4 @@ def finalize_with_sources(
     sentiment: str | None = None,
 ) -> list[tuple[str, str]]:
     """As `finalize_suggestions`, with where each reply came from: quick_reply, model or template."""
-    extra = extra or []
-    allowed_extra = "\n".join(extra)
-    out: list[tuple[str, str]] = []
-    seen: set[str] = set()
-
-    ours = [t for group in (FALLBACKS, MOOD_FALLBACKS) for texts in group[lang].values() for t in texts]
-    mood = MOOD_FALLBACKS[lang].get(sentiment or "", []) if intent in _MOOD_FIRST.get(sentiment or "", ()) else []
-    if intent not in ("other", "greeting_smalltalk"):
-        mood = mood[:1]  # the intent's own replies still come next
-    known = reply_check.vocabulary(lang, [t.text for t in turns] + extra + ours + [contact_name or ""])
-    topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []) + mood)
-
-    def add(text: str, source: str) -> None:
-        text = clean_suggestion(text)
-        key = _norm(text)
-        if not key or key in seen or len(out) >= 3:
-            return
-        if any(SequenceMatcher(None, key, s).ratio() > 0.85 for s in seen):
-            return
-        if source == "model" and (
-            is_echo(text, [t.text for t in turns]) or not reply_check.reads_well(text, lang, known, topic)
-        ):
-            return
-        if suggestion_ok(text, lang, turns, allowed_extra):
-            out.append((text, source))
-            seen.add(key)
-
-    for text in extra:
-        add(text, "quick_reply")
-    for text in candidates:
-        add(text, "model")
-    nome = first_name(contact_name)
-    pool = mood + FALLBACKS[lang].get(intent, []) + FALLBACKS[lang]["other"]
-    for text in pool:
-        add(text.replace("{nome}", f", {nome}" if nome else ""), "template")
-    return out
+    return [(s.text, s.source) for s in rank_replies(candidates, lang, intent, turns, contact_name, extra, sentiment)]

@@ -23,13 +23,15 @@ MAX_SUMMARY_CHARS = 400
 # The words of our own summary frame: known words for the check.
 _FRAME = {
     "pt": "Cliente pede escreveu Pedido Pedidos Valor Valores Data Datas Atendente prometeu "
-    "mensagem mensagens do cliente",
-    "en": "Customer asks wrote Order Orders Amount Amounts Date Dates Attendant promised customer message messages",
+    "mensagem mensagens do cliente Em aberto resposta ao",
+    "en": "Customer asks wrote Order Orders Amount Amounts Date Dates Attendant promised customer message messages "
+    "Open awaits a reply",
 }
 _REQUEST = {
     "pt": re.compile(
         r"\?|\b(quero|queria|gostaria|preciso|precisava|pode|poderia|podem|consegue|conseguem|tem como|"
-        r"me (?:manda|mande|envia|envie|passa|passe|fala|diga)|qual|quais|quanto|quantos|quando|onde|como)\b",
+        r"me (?:manda|mande|envia|envie|passa|passe|fala|diga)|qual|quais|quanto|quantos|quando|onde|"
+        r"como (?:faço|faco|fica|posso|funciona|assim))\b",
         re.I,
     ),
     "en": re.compile(
@@ -125,6 +127,9 @@ def extractive_summary(turns: list[Turn], lang: str) -> str:
     promise = _latest(turns, "out", _PROMISE[lang])
     if promise:
         parts.append(("Atendente prometeu: " if pt else "Attendant promised: ") + _quote(promise))
+    last = next((t for t in reversed(turns) if t.kind == "text"), None)
+    if last is not None and last.direction == "in" and _REQUEST[lang].search(last.text):  # not answered yet
+        parts.append("Em aberto: resposta ao cliente." if pt else "Open: the customer awaits a reply.")
     n = sum(1 for t in turns if t.direction == "in")
     parts.append(f"({_count(n, lang)})")
     text = " ".join(parts)

@@ -168,9 +168,10 @@ class Analyses:
             if retrieved is not None:
                 result["timings"]["retrieval"] = retrieved
             sources = result.get("suggestion_sources") or [None] * len(result["suggestions"])
+            cites = result.pop("suggestion_citations", None) or [[] for _ in result["suggestions"]]
             result["suggestions"] = [
-                {"id": f"{iid}.{i}", "text": t, "source": src}
-                for i, (t, src) in enumerate(zip(result["suggestions"], sources, strict=True))
+                {"id": f"{iid}.{i}", "text": t, "source": src, "citations": cite}
+                for i, (t, src, cite) in enumerate(zip(result["suggestions"], sources, cites, strict=True))
             ]
             result["state"] = "ready"
             result["error"] = None

@@ -1,14 +1,17 @@
-"""Suggestion rules on 30 conversations: the fixture chats plus chats built from the eval dev data.
+"""Suggestion usefulness on 30 conversations (fixture chats + eval dev data) and 20 factual
+questions against the shop fixture (tests/fixtures/shop).
 
-Run: .venv/bin/python tests/bench/bench_suggestions.py [--eval-dir ../shared/eval]
-For each conversation the real analysis runs (default model); every final suggestion is checked
-against the rules (3 distinct, conversation language, non-empty, ≤ 280 characters, not a copy
-of the customer's text, no number or link absent from the conversation and quick replies).
-It also prints where the replies came from (model, quick reply, our templates), so the rate
-of model replies that survive the rules is visible, and where the shown summary came from:
-the model's (it passed the summary check) or built from the conversation (extractive).
-`--show` prints every model-written reply and every shown summary. Not a pass/fail test.
-"""
+Run: .venv/bin/python tests/bench/bench_suggestions.py [--model ID] [--split tune|heldout|all] [--show]
+Every final suggestion is graded against the rubric written before tuning
+(suggestions_rubric.json, graded by rubric.py, not by the code that picks replies): meets it,
+breaks it (a wrong move for the moment, or a number/link no source holds) or neutral; per
+source (team, knowledge, quick_reply, model, template) and for the first suggestion. Summaries
+are graded true (nothing invented, no symbols, no plural error) and useful (the rubric's
+facts); the model-summary check is counted only over summaries the model wrote. Factual
+questions: the right fact offered, or for a question no source answers no fact stated; any
+fact no source holds counts as invented. Held-out rows (split "heldout") are reported apart.
+`--show` prints every suggestion with its source and grade, every summary and citation.
+Not a pass/fail test."""
 
 from __future__ import annotations
 
@@ -20,8 +23,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's llm/, not an installed one
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rubric  # noqa: E402
 from conftest import FIXTURES  # noqa: E402
+from shop_support import ShopIndex  # noqa: E402
 
 from llm import catalog, prompts, summary  # noqa: E402
 from llm.analysis import AnalysisRequest, analyze  # noqa: E402
@@ -167,11 +174,22 @@ def conversations(eval_dir: Path) -> list[tuple[str, str, list[dict]]]:
     return out[:30]
 
 
+def _run(engine, req):
+    return engine.run(lambda llama, c, req=req: analyze(llama, req, c), timeout=3600)
+
+
+def _pct(n: int, d: int) -> str:
+    return f"{n / d:6.1%} ({n}/{d})" if d else "     – (0)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", default=str(Path(__file__).resolve().parents[2].parent / "shared" / "eval"))
     ap.add_argument("--model", default="default", help="catalogue id, or a GGUF file in the models folder by id")
-    ap.add_argument("--show", action="store_true", help="print every model-written reply and shown summary")
+    ap.add_argument("--show", action="store_true", help="print every suggestion, its grade and every summary")
+    ap.add_argument("--split", choices=("tune", "heldout", "all"), default="all", help="rubric split to run")
+    ap.add_argument("--no-rules", action="store_true", help="skip the 30 rubric conversations")
+    ap.add_argument("--no-facts", action="store_true", help="skip the 20 factual questions")
     args = ap.parse_args()
     models_dir = Path.home() / ".local/share/conversa/models"
     if catalog.entry(args.model):
@@ -181,54 +199,124 @@ def main() -> None:
     engine = Engine(EngineSettings(model_path=model, model_id=args.model))
     engine.start()
     engine.wait_ready(120)
-    holds: Counter = Counter()
-    sources: Counter = Counter()
-    summaries: Counter = Counter()
-    convs = conversations(Path(args.eval_dir))
-    n_sugg = quick_expected = 0
-    for _name, lang, msgs in convs:
+    rules = rubric.load_rubric()
+    shop = ShopIndex()
+    shop_text = rubric.shop_text()
+    splits = ("tune", "heldout") if args.split == "all" else (args.split,)
+    # per split: counters
+    holds: dict[str, Counter] = {sp: Counter() for sp in splits}
+    grades: dict[str, Counter] = {sp: Counter() for sp in splits}  # (source, grade)
+    convs = [] if args.no_rules else conversations(Path(args.eval_dir))
+    n_conv: Counter = Counter()
+    facts: dict[str, Counter] = {sp: Counter() for sp in splits}
+    try:
+        _grade_all(args, engine, convs, rules, shop, shop_text, splits, holds, grades, n_conv, facts)
+    except KeyboardInterrupt:
+        print("\n(interrupted: figures so far)")
+    engine.stop()
+    _report(splits, holds, grades, n_conv, facts)
+
+
+def _grade_all(args, engine, convs, rules, shop, shop_text, splits, holds, grades, n_conv, facts) -> None:
+    for name, lang, msgs in convs:
+        rule = rules[name]
+        sp = rule["split"]
+        if sp not in splits:
+            continue
+        n_conv[sp] += 1
+        h, g = holds[sp], grades[sp]
         quick = [q for q in QUICK_REPLIES if q["lang"] == lang]
         req = AnalysisRequest(messages=msgs, contact_name="Ana", quick_replies=quick)
-        r = engine.run(lambda llama, c, req=req: analyze(llama, req, c), timeout=600)
+        r = _run(engine, req)
         turns = prompts.turns_from_messages(msgs)
         customer = [t.text for t in turns if t.direction == "in"]
-        allowed = "\n".join([t.text for t in turns] + [q["text"] for q in quick])
+        chat = "\n".join(t.text for t in turns)
+        allowed = "\n".join([chat] + [q["text"] for q in quick])
         sugg = r["suggestions"]
-        summaries[r["summary_source"]] += 1
-        holds["summary passes the check"] += summary.summary_ok(r["summary"], lang, turns)
+        src = r["summary_source"]
+        h[f"summary {src}"] += 1
+        if src == "model":  # the check applies to what the model wrote, not to ours (issue 10, 17)
+            h["model summary passes the check"] += summary.summary_ok(r["summary"], lang, turns)
+        true, useful = rubric.summary_grade(r["summary"], rule, chat, len(customer))
+        h["summary true"] += true
+        h["summary true and useful"] += useful
+        h["three distinct"] += len(sugg) == 3 and len({x.lower() for x in sugg}) == 3
+        h["detected language right"] += r["lang"] == lang
         if args.show:
-            print(f"[{lang}] summary ({r['summary_source']}): {r['summary']}")
-        holds["three distinct"] += len(sugg) == 3 and len({s.lower() for s in sugg}) == 3
-        holds["detected language right"] += r["lang"] == lang
-        matching = [q for q in quick if r["intent"]["label"] in q["intents"]]
-        if matching:
-            quick_expected += 1
-            filled = matching[0]["text"].replace("{nome}", "Ana")
-            holds["matching quick reply offered, filled"] += filled in sugg
-        for s, src in zip(sugg, r["suggestion_sources"], strict=True):
-            n_sugg += 1
-            sources[src] += 1
-            if args.show and src == "model":
-                print(f"[{lang}] {s}")
-            holds["non-empty"] += bool(s.strip())
-            holds["language"] += language_of(s) in (lang, "?")
-            holds["length ≤ 280"] += len(s) <= prompts.MAX_SUGGESTION_CHARS
-            holds["no echo"] += not echoes(s, customer)
-            holds["no invented numbers/links"] += not invented(s, allowed)
-            holds["no {variable} left"] += "{" not in s
-    engine.stop()
-    print(f"{len(convs)} conversations, {n_sugg} suggestions")
-    for rule in ("three distinct", "detected language right", "summary passes the check"):
-        print(f"  {rule:<38} {holds[rule] / len(convs):7.1%}  (per conversation)")
-    rule = "matching quick reply offered, filled"
-    print(f"  {rule:<38} {holds[rule] / max(1, quick_expected):7.1%}  ({quick_expected} conversations with a match)")
-    for rule in ("non-empty", "language", "length ≤ 280", "no echo", "no invented numbers/links", "no {variable} left"):
-        print(f"  {rule:<38} {holds[rule] / max(1, n_sugg):7.1%}  (per suggestion)")
-    print("  sources: " + ", ".join(f"{k} {v / max(1, n_sugg):.0%}" for k, v in sources.most_common()))
-    print(
-        "  summaries shown: "
-        + ", ".join(f"{k} {v} ({v / len(convs):.0%})" for k in ("model", "extractive") for v in [summaries[k]])
-    )
+            print(f"== {name} [{lang}, {sp}] intent={r['intent']['label']} sentiment={r['sentiment']['label']}")
+            print(f"   summary ({src}, true={true}, useful={useful}): {r['summary']}")
+        for i, (x, s_src) in enumerate(zip(sugg, r["suggestion_sources"], strict=True)):
+            grade = rubric.grade(x, rule, allowed)
+            g[(s_src, grade)] += 1
+            g[("all", grade)] += 1
+            if i == 0:
+                g[("first", grade)] += 1
+            h["language"] += language_of(x) in (lang, "?")
+            h["length ≤ 280"] += len(x) <= prompts.MAX_SUGGESTION_CHARS
+            h["no echo"] += not echoes(x, customer)
+            h["no {variable} left"] += "{" not in x
+            if args.show:
+                print(f"   {i + 1}. [{s_src}, {grade}] {x}")
+    for q in [] if args.no_facts else rubric.load_questions():
+        sp = q["split"]
+        if sp not in splits:
+            continue
+        passages = shop.for_turns(q["messages"])
+        req = AnalysisRequest(messages=q["messages"], contact_name="Ana", passages=passages)
+        r = _run(engine, req)
+        chat = "\n".join(m.get("text") or "" for m in q["messages"])
+        right, invented_fact = rubric.factual_grade(r["suggestions"], q, chat + "\n" + shop_text)
+        first_right, _ = rubric.factual_grade(r["suggestions"][:1], q, chat + "\n" + shop_text)
+        f = facts[sp]
+        key = "unanswerable" if q["answer"] is None else "answerable"
+        f[key] += 1
+        f[f"{key} right"] += right
+        f[f"{key} first right"] += first_right
+        f["invented"] += invented_fact
+        f["n"] += 1
+        cited = [c for cs in r.get("suggestion_citations", []) for c in cs]
+        f["with a citation"] += bool(cited)
+        for s_src in r["suggestion_sources"]:
+            f[f"source {s_src}"] += 1
+        if args.show:
+            print(f"== {q['id']} [{q['topic']}, {sp}] right={right} invented={invented_fact}")
+            for i, (x, s_src, cs) in enumerate(
+                zip(r["suggestions"], r["suggestion_sources"], r["suggestion_citations"], strict=True)
+            ):
+                print(f"   {i + 1}. [{s_src}] {x}" + (f"  (fonte: {', '.join(c['title'] for c in cs)})" if cs else ""))
+
+
+def _report(splits, holds, grades, n_conv, facts) -> None:
+    for sp in splits:
+        h, g, n = holds[sp], grades[sp], n_conv[sp]
+        total_all = sum(g[("all", x)] for x in ("meets", "breaks", "neutral"))
+        print(f"\n### split {sp}: {n} rubric conversations, {total_all} suggestions")
+        if n:
+            first = sum(g[("first", x)] for x in ("meets", "breaks", "neutral"))
+            print(f"  first suggestion meets the rubric   {_pct(g[('first', 'meets')], first)}")
+            for source in ("all", "team", "knowledge", "quick_reply", "model", "template"):
+                total = sum(g[(source, x)] for x in ("meets", "breaks", "neutral"))
+                if total:
+                    print(
+                        f"  {source:<12} n={total:<3} meets {_pct(g[(source, 'meets')], total)}"
+                        f"  breaks {_pct(g[(source, 'breaks')], total)}"
+                    )
+            for rule in ("three distinct", "detected language right", "summary true", "summary true and useful"):
+                print(f"  {rule:<36} {_pct(h[rule], n)}")
+            print(f"  summaries shown: model {h['summary model']}, extractive {h['summary extractive']}; "
+                  f"model summaries passing the check {_pct(h['model summary passes the check'], h['summary model'])}")
+            per = 3 * n
+            for rule in ("language", "length ≤ 280", "no echo", "no {variable} left"):
+                print(f"  {rule:<36} {_pct(h[rule], per)}  (per suggestion)")
+        f = facts[sp]
+        if f["n"]:
+            print(f"  factual questions: {f['n']}")
+            print(f"    answerable, right fact offered     {_pct(f['answerable right'], f['answerable'])}"
+                  f"  (first suggestion {_pct(f['answerable first right'], f['answerable'])})")
+            print(f"    no source holds it, no fact stated {_pct(f['unanswerable right'], f['unanswerable'])}")
+            print(f"    a fact no source holds (invented)  {_pct(f['invented'], f['n'])}")
+            print(f"    with a citation                    {_pct(f['with a citation'], f['n'])}")
+            print("    sources: " + ", ".join(f"{k[7:]} {v}" for k, v in sorted(f.items()) if k.startswith("source ")))
 
 
 if __name__ == "__main__":
