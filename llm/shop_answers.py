@@ -292,16 +292,24 @@ def answers(turns: list[Turn], passages: list[Passage], lang: str) -> list[Answe
     if not question:
         return []
     out: list[Answer] = []
-    for make in (
-        lambda: _pix_math(question, turns, passages, lang),
-        lambda: _from_chat(question, turns, lang),
-        lambda: _from_catalogue(question, passages, lang),
-        lambda: _from_passages(question, passages, lang),
-    ):
-        a = make()
-        if a and all(a.text != o.text for o in out):
-            out.append(a)
+    # A message may ask two things ("my order is late? and how much is the blue dress?"): each
+    # question sentence is answered on its own, the whole message first.
+    for q in [question, *(part for part in question_sentences(question) if part != question)]:
+        for make in (
+            lambda q=q: _pix_math(q, turns, passages, lang),
+            lambda q=q: _from_chat(q, turns, lang),
+            lambda q=q: _from_catalogue(q, passages, lang),
+            lambda q=q: _from_passages(q, passages, lang),
+        ):
+            a = make()
+            if a and all(a.text != o.text for o in out):
+                out.append(a)
     return out
+
+
+def question_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` that ask something."""
+    return [part for part in re.split(r"(?<=[?!.])\s+", text.strip()) if is_question(part)]
 
 
 def computed_numbers(found: list[Answer]) -> str:

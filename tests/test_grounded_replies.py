@@ -33,6 +33,12 @@ def test_a_price_question_gets_the_catalogue_row_price_stock_and_citation():
     assert a.source == "knowledge" and a.citations[0].id == "catalogo.csv#CV-1001"
 
 
+def test_a_price_asked_beside_another_question_is_still_answered():
+    msg = "Oi, meu pedido ainda não chegou, o que houve? E quanto custa o tênis preto?"
+    found = answers_for(chat(GREETING, ("in", msg)))
+    assert any("R$ 249,90" in a.text and a.source == "knowledge" for a in found), found
+
+
 def test_an_out_of_stock_row_says_so():
     (a, *_) = answers_for(chat(GREETING, ("in", "Tem a blusa vermelha?")))
     assert "sem estoque" in a.text

@@ -4,8 +4,9 @@ history of team replies.
 The grounding is asserted on the real path: each insight's `timings.retrieval` names (by id
 only) the knowledge passages and past team replies the service put into that analysis's request.
 So a price question must carry the catalogue row, an order question the team's past answer to
-one (masked), and an erased contact's replies must be gone from the next analysis. Assertions on
-the suggestion text itself (source, citations, ranking) belong with the reply ranking.
+one (masked), and an erased contact's replies must be gone from the next analysis. The price question's
+answer is also asserted on the suggestion itself: the catalogue's price, source `knowledge`, and
+the passage it cites.
 """
 
 from __future__ import annotations
@@ -131,6 +132,11 @@ def test_grounded_suggestions_over_http(tmp_path, model_file):
         assert retrieval["passages"][0] == f"{cat_id}.1", retrieval  # Vestido floral azul;199,90;12;VF-001
         team = retrieval["team_replies"]
         assert team and team[0] in mariana_replies, (team, mariana_replies)
+        # The price is answered by code from the catalogue row, with its source and citation.
+        priced = [s for s in insight["suggestions"] if "R$ 199,90" in s["text"]]
+        assert priced, insight["suggestions"]
+        assert priced[0]["source"] == "knowledge", priced
+        assert {"id": f"{cat_id}.1", "title": "Catálogo"} in priced[0]["citations"], priced
         shown = [s["text"] for s in insight["suggestions"]] + [insight["summary"] or ""]
         for text in shown:
             for secret in SECRETS:
