@@ -292,7 +292,7 @@ def preview_groups(
     result = job.get("result") or {}
     groups: dict[str, list[PreviewRow]] = {g: [] for g in IMPORT_GROUPS}
     for r in result.get("rows") or []:
-        lead = r.get("preview") or r.get("lead") or {}
+        lead = r.get("preview") or {}  # a dry run's rows carry the parsed fields; a real run's do not
         name = lead.get("name") or lead.get("phone") or names.get(int(r.get("row", 0))) or r.get("contact_id") \
             or t("contacts.unnamed")
         if lead.get("external_id"):

@@ -97,7 +97,7 @@ class Backups:
 
     async def _with_progress(self, run: RunningJob, done: list[int], work: Callable[[], Any]) -> Any:
         """Run `work` on a thread; its progress (percent in `done[0]`) is written meanwhile."""
-        task = asyncio.ensure_future(self.rt.off_loop(work))
+        task = self.rt.background(self.rt.off_loop(work))
         written = 0
         while not task.done():
             await asyncio.wait([task], timeout=PROGRESS_EVERY)

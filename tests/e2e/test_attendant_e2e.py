@@ -107,8 +107,17 @@ class Attendant:
         ext_url = f"chrome-extension://{EXTENSION_ID}"
         options = self.context.new_page()
         options.goto(f"{ext_url}/options/options.html")
-        options.select_option("#language", "pt_BR")
-        options.wait_for_function("() => document.documentElement.lang === 'pt-BR'", timeout=SHORT)
+        # On a cold browser the page may still be reading its stored language when the choice is
+        # made, and then re-render with the old one: choose again until it holds.
+        deadline = time.monotonic() + SHORT / 1000
+        while True:
+            options.select_option("#language", "pt_BR")
+            try:
+                options.wait_for_function("() => document.documentElement.lang === 'pt-BR'", timeout=5_000)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
         url = f"http://127.0.0.1:{srv.port}"
         options.fill("#server-url", url)
         options.click("#save-server")

@@ -252,3 +252,6 @@ class KnowledgeTab(Tab):
             self.results.insert("", "end", values=row)
         if not self.hits:
             self.message.configure(text=self.ctx.t("knowledge.no_hits"), foreground="#666")
+
+
+View = KnowledgeTab  # the window builds each tab from its module's `View`
