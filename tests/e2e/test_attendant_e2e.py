@@ -27,6 +27,9 @@ from tests.e2e.test_extension_e2e import EXTENSION, EXTENSION_ID, PAGE_HOOKS, fi
 pytestmark = pytest.mark.slow
 
 SHORT = 60_000
+# wait_for_function polls on a timer: its default (requestAnimationFrame) can stall in a headless
+# extension page that is not in front, so a condition already true was never seen (CI, cold browser).
+WAIT = {"polling": 250, "timeout": SHORT}
 PW = "password-e2e-attendant"
 NOTE = "Cliente quer trocar o tamanho — pedido 4521"
 
@@ -113,7 +116,7 @@ class Attendant:
         while True:
             options.select_option("#language", "pt_BR")
             try:
-                options.wait_for_function("() => document.documentElement.lang === 'pt-BR'", timeout=5_000)
+                options.wait_for_function("() => document.documentElement.lang === 'pt-BR'", polling=250, timeout=5_000)
                 break
             except Exception:
                 if time.monotonic() > deadline:
@@ -124,7 +127,7 @@ class Attendant:
         options.wait_for_function(
             "(url) => document.querySelector('#server-status').textContent.includes(url + ' responde')",
             arg=url,
-            timeout=SHORT,
+            **WAIT,
         )
         options.close()
         out = cli(srv.data_dir, "pair", "--user", self.name)
@@ -191,7 +194,7 @@ def _day(srv, admin, ana, bia):
     # 1. Ana has Mariana's chat open; the capture makes it hers.
     fa = ana.open_whatsapp("chat_ptbr_1to1.html")
     conv = wait_until(lambda: _conversation(srv, admin, "Mariana Costa"), SHORT, "Mariana's capture")
-    fa.wait_for_function("() => document.querySelector('#contact-name').value === 'Mariana Costa'", timeout=SHORT)
+    fa.wait_for_function("() => document.querySelector('#contact-name').value === 'Mariana Costa'", **WAIT)
     fa.wait_for_selector("#status-buttons .status[data-status='open'][aria-pressed='true']", timeout=SHORT)
 
     # 2. Ana transfers it to Bia with a note (the list of attendants comes from the server).
@@ -203,7 +206,7 @@ def _day(srv, admin, ana, bia):
     fa.fill("#transfer-note", NOTE)
     fa.click("#transfer-send")
     fa.wait_for_function(
-        "() => document.querySelector('#workflow-status').textContent === 'Transferida para bia.'", timeout=SHORT
+        "() => document.querySelector('#workflow-status').textContent === 'Transferida para bia.'", **WAIT
     )
     users = {u["username"]: u["id"] for u in _api(srv, admin, "GET", "/users").json()["items"]}
     assert _api(srv, admin, "GET", f"/conversations/{conv['id']}").json()["contact"]["owner"] in (None, users["bia"])
@@ -214,7 +217,7 @@ def _day(srv, admin, ana, bia):
     # 3. Bia, on another chat, opens the "Fila": Mariana with the note and how long she waits.
     fb = bia.open_whatsapp("chat_enus_1to1_lid.html")
     wait_until(lambda: _conversation(srv, admin, "Jordan Miller"), SHORT, "Jordan's capture")
-    fb.wait_for_function("() => document.querySelector('#contact-name').value === 'Jordan Miller'", timeout=SHORT)
+    fb.wait_for_function("() => document.querySelector('#contact-name').value === 'Jordan Miller'", **WAIT)
     fb.click("#tab-queue")
     item = f".queue-item[data-id='{conv['id']}']"
     fb.wait_for_selector(item, timeout=SHORT)
@@ -235,17 +238,17 @@ def _day(srv, admin, ana, bia):
     # Clicking it: Mariana is not in this WhatsApp list, so the panel says so (after searching).
     fb.click(item)
     fb.wait_for_function(
-        "() => document.querySelector('#queue-status').textContent.startsWith('Não encontrei')", timeout=SHORT
+        "() => document.querySelector('#queue-status').textContent.startsWith('Não encontrei')", **WAIT
     )
     assert bia.page.input_value("#side input[role='textbox']") == "Mariana Costa"
 
     # 4. With Mariana in the list, the queue opens her chat (a press on her row, nothing sent).
     fb = bia.open_whatsapp("chat_ptbr_1to1.html")
-    fb.wait_for_function("() => document.querySelector('#contact-name').value === 'Mariana Costa'", timeout=SHORT)
+    fb.wait_for_function("() => document.querySelector('#contact-name').value === 'Mariana Costa'", **WAIT)
     fb.click("#tab-queue")
     fb.click(item)
     fb.wait_for_function(
-        "() => document.querySelector('#queue-status').textContent === '“Mariana Costa” aberta.'", timeout=SHORT
+        "() => document.querySelector('#queue-status').textContent === '“Mariana Costa” aberta.'", **WAIT
     )
     assert bia.page.evaluate("() => window.__pressed") == ["Mariana Costa"]
     assert bia.page.evaluate("() => window.__clicks") == []
@@ -278,7 +281,7 @@ def _day(srv, admin, ana, bia):
     fb.fill("#remind-note", "Confirmar a troca")
     fb.click("#remind-save")
     fb.wait_for_function(
-        "() => document.querySelector('#workflow-status').textContent.startsWith('Lembrete para')", timeout=SHORT
+        "() => document.querySelector('#workflow-status').textContent.startsWith('Lembrete para')", **WAIT
     )
     created = datetime.now(UTC)
     shown = wait_until(
@@ -293,7 +296,7 @@ def _day(srv, admin, ana, bia):
     fb.wait_for_function(
         "(sel) => (document.querySelector(sel + ' .fu') || {}).textContent?.includes('Confirmar a troca')",
         arg=item,
-        timeout=SHORT,
+        **WAIT,
     )
     fb.click("#tab-chat")
     # Done from the panel: no longer due, gone from the queue's line.
@@ -304,14 +307,14 @@ def _day(srv, admin, ana, bia):
         SHORT,
         "the follow-up done",
     )
-    fb.wait_for_function("() => !document.querySelector('#followups li')", timeout=SHORT)
+    fb.wait_for_function("() => !document.querySelector('#followups li')", **WAIT)
 
     # 8. Stage and value edited in place persist; a concurrent edit gets the conflict message.
     contact_id = _api(srv, admin, "GET", f"/conversations/{conv['id']}").json()["contact"]["id"]
     fb.select_option("#contact-stage", "proposal")
     fb.fill("#contact-value", "1.234,50")
     fb.click("#contact-form button[type=submit]")
-    fb.wait_for_function("() => document.querySelector('#contact-saved').textContent === 'Salvo.'", timeout=SHORT)
+    fb.wait_for_function("() => document.querySelector('#contact-saved').textContent === 'Salvo.'", **WAIT)
     card = _api(srv, admin, "GET", f"/contacts/{contact_id}").json()
     assert (card["stage"], card["value"]) == ("proposal", 1234.5)
     assert fb.input_value("#contact-value") == "1.234,50"
@@ -325,7 +328,7 @@ def _day(srv, admin, ana, bia):
     assert (card["value"], card["notes"]) == (1234.5, "alterado por outra pessoa")
     fb.click("#contact-reload")
     fb.wait_for_function(
-        "() => document.querySelector('#contact-notes').value === 'alterado por outra pessoa'", timeout=SHORT
+        "() => document.querySelector('#contact-notes').value === 'alterado por outra pessoa'", **WAIT
     )
     assert fb.is_hidden("#contact-conflict")
 
@@ -334,7 +337,7 @@ def _day(srv, admin, ana, bia):
 
     # 9. Histórico: two periods (before the resolution, and since the re-open), newest first.
     fb.click("#tab-history")
-    fb.wait_for_function("() => document.querySelectorAll('#history-list li.period').length === 2", timeout=SHORT)
+    fb.wait_for_function("() => document.querySelectorAll('#history-list li.period').length === 2", **WAIT)
     assert fb.locator("#history-list li.period").first.get_attribute("class") == "period open"
     assert fb.text_content("#history-status") == "2 períodos de conversa"
     fb.frame_element().screenshot(path=str(EXTENSION.parent / "tests" / "artifacts" / "panel-history.png"))
