@@ -40,7 +40,7 @@ REASONS = {
     "stage_lost": "negócio perdido",
     "falling": "saúde caiu em relação ao período anterior",
 }
-_PENALTY = {"negative_trend": 30, "waiting_unanswered": 25, "inactive_30d": 25, "inactive_14d": 10}
+PENALTY = {"negative_trend": 30, "waiting_unanswered": 25, "inactive_30d": 25, "inactive_14d": 10}
 LOST_CAP = 10
 
 
@@ -51,6 +51,11 @@ class ContactState:
     last_message_at: float | None = None  # POSIX seconds, either direction
     waiting_since: float | None = None  # the first customer message no reply followed yet
     sentiments: list[str] = field(default_factory=list)  # analysed labels, oldest first, before T
+
+    @classmethod
+    def kept(cls, last_message_at: float | None, waiting_since: float | None, negative: bool) -> ContactState:
+        """The state from kept inputs, where the trend was reduced to whether it is negative."""
+        return cls(last_message_at, waiting_since, ["negative"] if negative else [])
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def score(state: ContactState, stage: str | None, at: float, sla_first_response_
         reasons.append("inactive_30d")
     elif days is not None and days >= 14:
         reasons.append("inactive_14d")
-    value = 100 - sum(_PENALTY[r] for r in reasons)
+    value = 100 - sum(PENALTY[r] for r in reasons)
     if stage == LOST:
         reasons.append("stage_lost")
         value = min(value, LOST_CAP)

@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -147,26 +148,57 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[rank - 1]
 
 
-def first_response_seconds(messages: list[dict[str, Any]], tz: tzinfo = UTC) -> list[float]:
-    """From the first customer message of an unanswered run to the next outgoing message."""
-    out: list[float] = []
-    by_conv: dict[str, list[dict[str, Any]]] = {}
+def runs(messages: list[dict[str, Any]], read: Callable[[str | None], float | None]) -> list[tuple[float, float]]:
+    """(reply instant, seconds) of each answered run of one conversation: from the first customer
+    message no reply followed yet to the next outgoing one. System rows and messages without a
+    time of their own are not part of a run. `messages` in conversation order. A first response
+    belongs to the period of its reply, measured from the run's start even before the period."""
+    out = []
+    start = None
     for m in messages:
-        by_conv.setdefault(m["conversation_id"], []).append(m)
-    for rows in by_conv.values():
-        start = None
-        for m in rows:
-            if m["kind"] == "system" or not m["ts"]:
-                continue
-            t = m["at"] if "at" in m else instant(m["ts"], tz)  # `compute` has read it already
-            if t is None:
-                continue
-            if m["direction"] == "in":
-                start = start if start is not None else t
-            elif start is not None:
-                out.append(t - start)
-                start = None
+        if m["kind"] == "system" or not m["ts"]:
+            continue
+        at = read(m["sort_ts"])
+        if at is None:
+            continue
+        if m["direction"] == "in":
+            start = start if start is not None else at
+        elif start is not None:
+            out.append((at, at - start))
+            start = None
     return out
+
+
+def first_responses(messages: list[dict[str, Any]], win: Window) -> dict[str, list[float]]:
+    """Conversation id -> seconds of the runs answered inside the window (`messages` in conversation order)."""
+    out: dict[str, list[float]] = {}
+    read = Instants(win.tz)
+    start = 0
+    for end in range(1, len(messages) + 1):
+        if end == len(messages) or messages[end]["conversation_id"] != messages[start]["conversation_id"]:
+            answered = [s for at, s in runs(messages[start:end], read) if win.contains(at)]
+            if answered:
+                out[messages[start]["conversation_id"]] = answered
+            start = end
+    return out
+
+
+def whole_days(since: str | None, until: str | None) -> tuple[date | None, date | None] | None:
+    """The period as local days when each bound given is a plain date (the kept rows answer it);
+    None when a bound is a date-time or not a date this module can place."""
+    out = []
+    for value in (since, until):
+        if not value:
+            out.append(None)
+            continue
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return None
+        if len(value) != 10 or day in (date.min, date.max):
+            return None  # 20260310 and the extremes: the message path handles them as it always did
+        out.append(day)
+    return out[0], out[1]
 
 
 def report(
@@ -177,22 +209,33 @@ def report(
     timezone: str,
     targets: team_metrics.Targets | None = None,
     now: float | None = None,
+    *,
+    from_messages: bool = False,
 ) -> dict:
-    """The whole /metrics answer; meant for the database thread (it reads every message in range).
-    The team fields (daily series, attendants, SLA, top contacts, health) come from team_metrics."""
-    from desktop import team_metrics  # it builds on this module's helpers
+    """The whole /metrics answer; meant for the database thread. A period of whole days is summed
+    from the kept rows (desktop/metrics_kept.py); one bounded by a date-time reads its messages.
+    Health is scored from the kept rows, as of `now`. `from_messages` takes the message path
+    for whole days too (a test compares the two)."""
+    from desktop import metric_totals, metrics_kept, team_metrics  # they build on this module's helpers
 
     win = window(since, until, ZoneInfo(timezone))
     now = time.time() if now is None else now
-    wall_from, wall_to = win.wall_clock_range()
-    # One read of the messages serves the period (up to wall_to) and the health score (before its instant).
-    health_wall = team_metrics.health_wall(win, now)
-    rows = reports.metric_rows(store, user, None if wall_to is None else max(wall_to, health_wall))
-    period = rows | {"messages": _prefiltered(rows["messages"], wall_from, wall_to)}
-    out = compute(period, since, until, user, win)
-    return out | team_metrics.extend(
-        store, rows | {"period": period["messages"]}, user, win, targets or team_metrics.Targets(), now
-    )
+    targets = targets or team_metrics.Targets()
+    metric_totals.pending(store, timezone, now)
+    while metric_totals.refresh(store, timezone, now):
+        pass
+    days = whole_days(since, until)
+    head = {"user": user, "from": since, "to": until}
+    if days is not None and not from_messages:
+        out = head | metrics_kept.period(store, user, days[0], days[1], win.start, win.end, targets)
+    else:
+        wall_from, wall_to = win.wall_clock_range()
+        rows = reports.metric_rows(store, user, wall_to)
+        period = rows | {"messages": _prefiltered(rows["messages"], wall_from, wall_to)}
+        responses = first_responses(rows["messages"], win)
+        out = compute(period, since, until, user, win, responses)
+        out |= team_metrics.extend(store, rows | {"period": period["messages"]}, user, win, targets, responses)
+    return out | metrics_kept.health(store, user, now, targets)
 
 
 def _prefiltered(msgs: list[dict[str, Any]], wall_from: str | None, wall_to: str | None) -> list[dict[str, Any]]:
@@ -210,7 +253,10 @@ def compute(
     until: str | None,
     user: str | None,
     win: Window | None = None,
+    responses: dict[str, list[float]] | None = None,
 ) -> dict:
+    """The period's figures from its messages; `responses` as first_responses() gives them
+    (when None, from the period's own messages)."""
     win = win or window(since, until, UTC)
     msgs = []
     unreadable = 0
@@ -229,7 +275,9 @@ def compute(
     if unreadable:
         log.warning("metrics: %d messages with a stored time that is not a real time were left out", unreadable)
     convs_active = {m["conversation_id"] for m in msgs}
-    frt = first_response_seconds(msgs, win.tz)
+    if responses is None:
+        responses = first_responses(rows["messages"], win)
+    frt = [x for xs in responses.values() for x in xs]
     latest: dict[str, dict[str, Any]] = {}
     for r in rows["labels"]:
         if r["conversation_id"] in convs_active or not win.bounded:

@@ -103,6 +103,7 @@ class Service:
         await self.knowledge.startup()
         # Indexing every past conversation can take a while: suggestions use what is indexed so far.
         self.rt.background(self.team_replies.startup())
+        self.rt.background(self._metrics.startup())
 
     async def _after_restore(self) -> None:
         """The data was replaced: drop what was kept in memory about the old data."""

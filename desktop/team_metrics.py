@@ -8,17 +8,13 @@ A conversation's attendant is its contact's owner, else whoever captured it firs
 
 from __future__ import annotations
 
-import bisect
 import math
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from desktop import health_score
-from desktop.health_score import ContactState
-from desktop.metrics import Instants, Window, percentile
+from desktop.metrics import Window, percentile
 from desktop.store import team_reports
 from desktop.store.database import Store
 
@@ -43,9 +39,10 @@ def extend(
     user: str | None,
     win: Window,
     targets: Targets,
-    now: float | None = None,
+    responses: dict[str, list[float]],
 ) -> dict[str, Any]:
-    """The new /metrics fields. `rows["messages"]` carry `at` when compute() kept them in the window."""
+    """The team fields but health (metrics_kept scores it). `rows["period"]` carry `at` when
+    compute() kept them in the window; `responses` are metrics.first_responses()."""
     msgs = [m for m in rows["period"] if "at" in m]
     attendant = {c["id"]: c["contact_owner"] or c["owner_id"] for c in rows["conversations"]}
     active = {m["conversation_id"] for m in msgs}
@@ -58,7 +55,7 @@ def extend(
         for c in rows["conversations"]
         if c["resolved_at"] and c["created_at"] and c["id"] in active
     }
-    frt_by_conv = _first_responses(msgs)
+    frt_by_conv = responses
     frt = [x for xs in frt_by_conv.values() for x in xs]
     sla_frt = targets.first_response_minutes * 60
     sla_res = targets.resolution_hours * 3600
@@ -74,26 +71,7 @@ def extend(
             "resolution_n": len(resolution),
         },
         "top_contacts": _top_contacts(store, rows["contacts"]),
-        **_health(store, user, rows, win, targets, now),
     }
-
-
-def _first_responses(msgs: list[dict[str, Any]]) -> dict[str, list[float]]:
-    """metrics.first_response_seconds, kept per conversation (msgs are in conversation order)."""
-    out: dict[str, list[float]] = defaultdict(list)
-    start: float | None = None
-    current = None
-    for m in msgs:
-        if m["conversation_id"] != current:
-            current, start = m["conversation_id"], None
-        if m["kind"] == "system":
-            continue
-        if m["direction"] == "in":
-            start = start if start is not None else m["at"]
-        elif start is not None:
-            out[current].append(m["at"] - start)
-            start = None
-    return out
 
 
 def _share(values: list[float], target: float) -> float | None:
@@ -196,139 +174,3 @@ def _top_contacts(store: Store, contacts: list[dict[str, Any]]) -> list[dict[str
     top = valued[:TOP_CONTACTS]
     names = team_reports.contact_names(store, [c["id"] for c in top])
     return [{"contact_id": c["id"], "name": names.get(c["id"]), "stage": c["stage"], "value": c["value"]} for c in top]
-
-
-def _wall(at: float, win: Window) -> str:
-    return datetime.fromtimestamp(at, win.tz).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def health_at(win: Window, now: float) -> float:
-    """The instant health is scored at: the end of the period, or now if that is earlier."""
-    return now if win.end is None else min(now, win.end)
-
-
-def health_wall(win: Window, now: float) -> str:
-    """The wall-clock string the health score's messages are read before."""
-    return _wall(health_at(win, now), win)
-
-
-def _activity(msgs: list[dict[str, Any]], contact_of: dict[str, str], wall: str) -> list[tuple[str, str, str | None]]:
-    """Per conversation with a message stored before `wall` (a wall-clock string; `msgs` in
-    conversation order): its contact, its last message and the first customer message after its
-    last reply (a wait). Stored times compare as strings, as SQLite compares them."""
-    out = []
-    current = None
-    last_any = last_out = None
-    ins: list[str] = []
-
-    def close() -> None:
-        if last_any is not None and current in contact_of:
-            after = last_out or ""
-            waiting = min((t for t in ins if t > after), default=None)
-            out.append((contact_of[current], last_any, waiting))
-
-    for m in msgs:
-        cid = m["conversation_id"]
-        if cid != current:
-            close()
-            current, last_any, last_out, ins = cid, None, None, []
-        t = m["sort_ts"]
-        if m["kind"] == "system" or not t or t >= wall:
-            continue
-        if last_any is None or t > last_any:
-            last_any = t
-        if m["direction"] == "out":
-            if last_out is None or t > last_out:
-                last_out = t
-        elif m["direction"] == "in":
-            ins.append(t)
-    close()
-    return out
-
-
-def _states(
-    activity: list[tuple[str, str, str | None]], at: float, win: Window, sentiments: dict[str, list[tuple[float, str]]]
-) -> dict:
-    """Each contact's ContactState as of `at`; a contact with no message before it has none."""
-    # Stored times are wall-clock strings (offset-less ones compare exactly; the rare one with an
-    # offset is placed by Instants below).
-    states: dict[str, ContactState] = {}
-    read = Instants(win.tz)
-    for contact_id, last_any, waiting_since in activity:
-        last = read(last_any)
-        if last is None or last >= at:
-            continue
-        s = states.setdefault(contact_id, ContactState())
-        s.last_message_at = max(s.last_message_at or last, last)
-        waiting = read(waiting_since)
-        if waiting is not None and waiting < at:
-            s.waiting_since = min(s.waiting_since or waiting, waiting)
-    for cid, state in states.items():
-        labelled = sentiments.get(cid, ())
-        # Oldest first: the analyses before `at` end where bisect says; the trend reads only the last few.
-        end = bisect.bisect_left(labelled, (at, ""))
-        state.sentiments = [label for _, label in labelled[max(0, end - health_score.TREND_WINDOW) : end]]
-    return states
-
-
-def _health(
-    store: Store,
-    user: str | None,
-    rows: dict[str, list[dict[str, Any]]],
-    win: Window,
-    targets: Targets,
-    now: float | None,
-) -> dict[str, Any]:
-    contacts = rows["contacts"]
-    at = health_at(win, time.time() if now is None else now)
-    span = win.end - win.start if win.start is not None and win.end is not None else OPEN_ENDED_PERIOD
-    sentiments: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for r in team_reports.contact_sentiments(store, user):  # oldest first
-        if _finite(r["created_at"]):
-            sentiments[r["contact_id"]].append((r["created_at"], r["sentiment_label"]))
-    contact_of = {c["id"]: c["contact_id"] for c in rows["conversations"]}
-    current = _states(_activity(rows["messages"], contact_of, _wall(at, win)), at, win, sentiments)
-    previous = _states(_activity(rows["messages"], contact_of, _wall(at - span, win)), at - span, win, sentiments)
-    sla = targets.first_response_minutes * 60
-    stage = {c["id"]: c["stage"] for c in contacts}
-    scored = []
-    for cid, state in current.items():
-        if cid not in stage:
-            continue
-        h = health_score.score(state, stage[cid], at, sla)
-        before = previous.get(cid)
-        prev = health_score.score(before, stage[cid], at - span, sla).score if before else None
-        reasons = list(h.reasons)
-        if health_score.falling(h.score, prev):
-            reasons.append("falling")
-        scored.append((h, prev, reasons, cid))
-    scored.sort(key=lambda x: (x[0].score, x[3]))
-    risky = [x for x in scored if x[0].score < targets.risk_threshold or "falling" in x[2]][:AT_RISK_LIMIT]
-    names = team_reports.contact_names(store, [x[3] for x in risky])
-    return {
-        "health": {
-            "as_of": datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z"),
-            "threshold": targets.risk_threshold,
-            "contacts_scored": len(scored),
-            "average": round(sum(x[0].score for x in scored) / len(scored), 1) if scored else None,
-            "contacts": [
-                {"contact_id": cid, "score": h.score, "previous": prev, "reasons": reasons}
-                for h, prev, reasons, cid in scored[:HEALTH_LIST_LIMIT]
-            ],
-        },
-        "at_risk": [
-            {
-                "contact_id": cid,
-                "name": names.get(cid),
-                "score": h.score,
-                "previous": prev,
-                "stage": stage[cid],
-                "waiting_seconds": round(h.waiting_seconds) if h.waiting_seconds is not None else None,
-                "days_since_last_message": round(h.days_since_last_message, 1)
-                if h.days_since_last_message is not None
-                else None,
-                "reasons": health_score.reasons_out(reasons),
-            }
-            for h, prev, reasons, cid in risky
-        ],
-    }

@@ -44,6 +44,8 @@ LAYERS: dict[str, list[str]] = {
         "desktop/usecases/",
         "desktop/metrics.py",
         "desktop/team_metrics.py",
+        "desktop/metric_totals.py",
+        "desktop/metrics_kept.py",
         "desktop/health_score.py",
         "desktop/api_schemas.py",
         "desktop/workflow_schemas.py",

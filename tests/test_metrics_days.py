@@ -116,13 +116,13 @@ def test_metrics_are_computed_on_the_database_thread(tmp_path, monkeypatch):
         store, _capture("a@c.us", [("in", "2026-03-10T09:00:00"), ("out", "2026-03-10T09:01:00")]), "u1"
     )
     threads: list[str] = []
-    compute = metrics_calc.compute
+    report = metrics_calc.report
 
     def recording(*args, **kwargs):
         threads.append(threading.current_thread().name)
-        return compute(*args, **kwargs)
+        return report(*args, **kwargs)
 
-    monkeypatch.setattr(metrics_calc, "compute", recording)
+    monkeypatch.setattr(metrics_calc, "report", recording)
     service = Service(config.load({"data_dir": str(tmp_path)}, env={}), store, None)
 
     async def run() -> dict:

@@ -1,6 +1,7 @@
 """Team metrics of /metrics, each figure worked out by hand on a seeded dataset (real SQLite store,
-real server without the model). Zone UTC, period 2026-03-01..2026-03-10 (inclusive), so health is
-as of T = 2026-03-11T00:00Z and the previous period's as of T' = 2026-03-01T00:00Z (10 days earlier).
+real server without the model). Zone UTC, period 2026-03-01..2026-03-10 (inclusive); health is as
+of now (2026-03-11T00:00Z where the test chooses it), its previous score as of the checkpoint 30
+days back (2026-02-09T00:00Z).
 SLA targets are the defaults: first response 15 min (900 s), resolution 24 h (86400 s); risk threshold 40.
 
 Two attendants, six contacts (one conversation each; the capturing attendant is its attendant):
@@ -178,22 +179,25 @@ def _check_admin(m: dict, ids: dict[str, str], ana: str, bia: str) -> None:
         (ids["c5"], "Gabi", 2000),
         (ids["c3"], "Elisa", 800),
     ]
-    # Health as of T = 03-11 00:00 (previous as of T' = 03-01 00:00):
-    #   c1 100: trend +1, no wait, last 1.6 days ago; no message before T' -> no previous.
+
+
+def _check_health(m: dict, ids: dict[str, str]) -> None:
+    # Health as of now = 03-11 00:00, the previous score as of the checkpoint 30 days back, 02-09 00:00:
+    #   c1 100: trend +1, no wait, last 1.6 days ago; no message before the checkpoint -> no previous.
     #   c2 45: trend (0-1-1)/3 < 0 (-30), waiting since 03-10 20:00 = 4 h > 15 min (-25).
-    #   c3 10: nothing lowers it, but lost caps it at 10; previous also 10 (not falling) -> at risk (< 40).
+    #   c3 10: nothing lowers it, but lost caps it at 10 -> at risk (< 40); first message 02-20: no previous.
     #   c4 70: trend -1 (-30).
-    #   c5 45: trend (1-1-1)/3 < 0 (-30), waiting since 03-02 12:00 (-25); previous 100 (only 02-27's
-    #          answered messages and a positive analysis before T') -> fell 55 >= 15: falling -> at risk.
-    #   c6 75: last message 01-20 10:30, 49.6 days before T (-25); previous 39.6 days -> also 75.
+    #   c5 45: trend (1-1-1)/3 < 0 (-30), waiting since 03-02 12:00 (-25); first message 02-27: no previous.
+    #   c6 75: last message 01-20 10:30, 49.6 days before now (-25); at the checkpoint 19.6 days (-10) = 90:
+    #          fell 15 >= 15: falling -> at risk.
     health = {h["contact_id"]: h for h in m["health"]["contacts"]}
     expected = {
         "c1": (100, None, []),
         "c2": (45, None, ["negative_trend", "waiting_unanswered"]),
-        "c3": (10, 10, ["stage_lost"]),
+        "c3": (10, None, ["stage_lost"]),
         "c4": (70, None, ["negative_trend"]),
-        "c5": (45, 100, ["negative_trend", "waiting_unanswered", "falling"]),
-        "c6": (75, 75, ["inactive_30d"]),
+        "c5": (45, None, ["negative_trend", "waiting_unanswered"]),
+        "c6": (75, 90, ["inactive_30d", "falling"]),
     }
     assert {
         k: (health[ids[k]]["score"], health[ids[k]]["previous"], health[ids[k]]["reasons"]) for k in ids
@@ -202,13 +206,13 @@ def _check_admin(m: dict, ids: dict[str, str], ana: str, bia: str) -> None:
     assert m["health"]["as_of"] == "2026-03-11T00:00:00Z"
     assert (m["health"]["threshold"], m["health"]["contacts_scored"]) == (40, 6)
     assert m["health"]["average"] == 57.5  # (100 + 45 + 10 + 70 + 45 + 75) / 6
-    # At risk: c3 (10 < 40) and c5 (falling); c3 last wrote 03-04 11:50 = 6.5 days before T, c5's customer
-    # has waited since 03-02 12:00 = 8.5 days = 734400 s.
+    # At risk: c3 (10 < 40) and c6 (falling); c3 last wrote 03-04 11:50 = 6.5 days before now, c6 on
+    # 01-20 10:30 = 49.6 days; neither has a customer waiting.
     assert [
         (r["contact_id"], r["name"], r["score"], r["previous"], r["waiting_seconds"], r["days_since_last_message"])
         for r in m["at_risk"]
-    ] == [(ids["c3"], "Elisa", 10, 10, None, 6.5), (ids["c5"], "Gabi", 45, 100, 734400, 8.5)]
-    assert [x["code"] for x in m["at_risk"][1]["reasons"]] == ["negative_trend", "waiting_unanswered", "falling"]
+    ] == [(ids["c3"], "Elisa", 10, None, None, 6.5), (ids["c6"], "Hugo", 75, 90, None, 49.6)]
+    assert [x["code"] for x in m["at_risk"][1]["reasons"]] == ["inactive_30d", "falling"]
     assert all(x["text"] for r in m["at_risk"] for x in r["reasons"])
 
 
@@ -229,11 +233,15 @@ def seeded(tmp_path):
 def test_team_metrics_by_hand_through_the_store(seeded):
     srv, users, ids = seeded
     store, _ = Store.open(srv.data_dir, PASSPHRASE)
-    m = metrics_calc.report(store, None, "2026-03-01", "2026-03-10", "UTC", Targets(), now=_t("2026-12-01T00:00"))
+    m = metrics_calc.report(store, None, "2026-03-01", "2026-03-10", "UTC", Targets(), now=_t("2026-03-11T00:00"))
     _check_admin(m, ids, users["ana"], users["bia"])
-    # A stricter threshold lists more; health as of `now` when the period ends later.
+    _check_health(m, ids)
+    # Health is as of now whatever the period; on 12-01 everyone has been silent for 30 days or more
+    # (-25): c1 75, c2 20, c3 10, c4 45, c5 20, c6 75, and nobody fell since 11-01. A stricter
+    # threshold lists them all.
     m = metrics_calc.report(store, None, "2026-03-01", "2026-03-10", "UTC", Targets(15, 24, 80), now=_t("2026-12-01"))
-    assert [r["score"] for r in m["at_risk"]] == [10, 45, 45, 70, 75]
+    assert [r["score"] for r in m["at_risk"]] == [10, 20, 20, 45, 75, 75]
+    assert all(r["previous"] == r["score"] for r in m["at_risk"])
     store.close()
 
 
@@ -251,12 +259,13 @@ def test_team_metrics_over_http_and_attendants_see_their_own(seeded):
     own = r.json()
     assert [a["user"] for a in own["attendants"]] == [users["ana"]]
     assert [c["contact_id"] for c in own["top_contacts"]] == [ids["c2"], ids["c1"], ids["c3"]]
+    # Health as of the real now, months after the data: everyone silent 30 days or more (-25).
     assert [(h["contact_id"], h["score"]) for h in own["health"]["contacts"]] == [
         (ids["c3"], 10),
-        (ids["c2"], 45),
-        (ids["c1"], 100),
+        (ids["c2"], 20),
+        (ids["c1"], 75),
     ]
-    assert [r["contact_id"] for r in own["at_risk"]] == [ids["c3"]]
+    assert [r["contact_id"] for r in own["at_risk"]] == [ids["c3"], ids["c2"]]
     # ana's days: c1 on 03-02 (2 in) and 03-09, c2 on 03-03 and 03-10, c3 on 03-04.
     assert [(d["day"], d["messages_in"]) for d in own["daily"] if d["conversations"]] == [
         ("2026-03-02", 2),

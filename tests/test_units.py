@@ -145,7 +145,7 @@ def test_quick_replies_come_first_with_variables_filled():
 
 def test_first_response_times_follow_the_api_definition():
     rows = [
-        {"conversation_id": "a", "direction": "in", "kind": "text", "ts": "2026-03-10T09:00:00"},
+        {"conversation_id": "a", "direction": "in", "kind": "text", "ts": "2026-03-09T23:58:00"},
         {"conversation_id": "a", "direction": "in", "kind": "text", "ts": "2026-03-10T09:05:00"},
         {"conversation_id": "a", "direction": "out", "kind": "text", "ts": "2026-03-10T09:10:00"},
         {"conversation_id": "a", "direction": "out", "kind": "text", "ts": "2026-03-10T09:11:00"},
@@ -153,5 +153,11 @@ def test_first_response_times_follow_the_api_definition():
         {"conversation_id": "a", "direction": "in", "kind": "text", "ts": "2026-03-10T10:00:00"},
         {"conversation_id": "a", "direction": "out", "kind": "text", "ts": "2026-03-10T10:01:00"},
     ]
-    assert metrics.first_response_seconds(rows) == [600.0, 60.0]
+    for r in rows:
+        r["sort_ts"] = r["ts"] or ""
+    # The first run started the day before: it belongs to the 10th (its reply), measured from its start.
+    day = metrics.window("2026-03-10", "2026-03-10", metrics.ZoneInfo("UTC"))
+    assert metrics.first_responses(rows, day) == {"a": [33120.0, 60.0]}
+    before = metrics.window("2026-03-09", "2026-03-09", metrics.ZoneInfo("UTC"))
+    assert metrics.first_responses(rows, before) == {}
     assert metrics.percentile([1, 2, 3, 4], 50) == 2 and metrics.percentile([], 90) is None

@@ -3,6 +3,7 @@ on a database that already holds data."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
@@ -300,6 +301,90 @@ def _knowledge(db: sqlite_utils.Database) -> None:
     db["knowledge_passages"].create_index(["doc_id", "seq"])
 
 
+def _metric_totals(db: sqlite_utils.Database) -> None:
+    # /metrics over 100,000 conversations reads kept rows instead of every message (desktop/metric_totals.py).
+    # Triggers mark what changed whatever wrote it (capture, merge, erase, import, restore); the
+    # rows are rebuilt from the marked conversations on the database thread before a read and in the
+    # background. Every existing conversation starts marked. `att` is the conversation's attendant
+    # (its contact's owner, else whoever captured it), kept so a period is summed without joins.
+    for statement in _statements(
+        """
+        CREATE TABLE metric_meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+        CREATE TABLE metric_dirty(conversation_id TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE health_dirty(contact_id TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE metric_convs(conversation_id TEXT PRIMARY KEY, contact_id TEXT, att TEXT, open INT,
+            sentiment TEXT, intent TEXT, resolution REAL) WITHOUT ROWID;
+        CREATE INDEX metric_convs_att ON metric_convs(att, contact_id);
+        CREATE INDEX metric_convs_contact ON metric_convs(contact_id);
+        CREATE TABLE metric_days(conversation_id TEXT, day TEXT, prev_day TEXT, att TEXT, open INT,
+            sentiment TEXT, intent TEXT, resolution REAL, n_in INT, n_out INT,
+            PRIMARY KEY(conversation_id, day)) WITHOUT ROWID;
+        CREATE INDEX metric_days_day ON metric_days(day, prev_day, att, open, sentiment, intent, resolution,
+            n_in, n_out);
+        CREATE INDEX metric_days_att ON metric_days(att, day, prev_day, open, sentiment, intent, resolution,
+            n_in, n_out);
+        CREATE TABLE metric_runs(conversation_id TEXT, day TEXT, att TEXT, seconds REAL);
+        CREATE INDEX metric_runs_conv ON metric_runs(conversation_id);
+        CREATE INDEX metric_runs_sorted ON metric_runs(att, seconds, day);
+        CREATE TABLE metric_labels(conversation_id TEXT, day TEXT, att TEXT, sentiment TEXT);
+        CREATE INDEX metric_labels_conv ON metric_labels(conversation_id);
+        CREATE INDEX metric_labels_day ON metric_labels(day, att, sentiment);
+        CREATE INDEX metric_labels_att ON metric_labels(att, day, sentiment);
+        CREATE TABLE contact_health(contact_id TEXT PRIMARY KEY, stage TEXT, value, last_at REAL,
+            waiting_since REAL, negative INT, cp_at REAL, cp_last_at REAL, cp_waiting_since REAL,
+            cp_negative INT) WITHOUT ROWID;
+        CREATE INDEX contact_health_stage ON contact_health(stage, value);
+
+        CREATE TRIGGER metric_msg_ins AFTER INSERT ON messages BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (NEW.conversation_id); END;
+        CREATE TRIGGER metric_msg_del AFTER DELETE ON messages BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (OLD.conversation_id); END;
+        CREATE TRIGGER metric_msg_upd AFTER UPDATE OF conversation_id, direction, kind, ts, sort_ts, seq
+            ON messages BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (OLD.conversation_id);
+            INSERT OR IGNORE INTO metric_dirty VALUES (NEW.conversation_id); END;
+        CREATE TRIGGER metric_ins_ins AFTER INSERT ON insights BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (NEW.conversation_id); END;
+        CREATE TRIGGER metric_ins_del AFTER DELETE ON insights BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (OLD.conversation_id); END;
+        CREATE TRIGGER metric_ins_upd AFTER UPDATE OF conversation_id, sentiment_label, intent_label, created_at
+            ON insights BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (OLD.conversation_id);
+            INSERT OR IGNORE INTO metric_dirty VALUES (NEW.conversation_id); END;
+        CREATE TRIGGER metric_conv_ins AFTER INSERT ON conversations BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (NEW.id); END;
+        CREATE TRIGGER metric_conv_del AFTER DELETE ON conversations BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (OLD.id);
+            INSERT OR IGNORE INTO health_dirty VALUES (OLD.contact_id); END;
+        CREATE TRIGGER metric_conv_upd AFTER UPDATE OF contact_id, status, owner_id, created_at, resolved_at
+            ON conversations BEGIN
+            INSERT OR IGNORE INTO metric_dirty VALUES (NEW.id);
+            INSERT OR IGNORE INTO health_dirty VALUES (OLD.contact_id); END;
+        CREATE TRIGGER metric_contact_owner AFTER UPDATE OF owner_id ON contacts BEGIN
+            INSERT OR IGNORE INTO metric_dirty SELECT id FROM conversations WHERE contact_id = NEW.id; END;
+        CREATE TRIGGER metric_contact_stage AFTER UPDATE OF stage, value ON contacts BEGIN
+            UPDATE contact_health SET stage = NEW.stage, value = NEW.value WHERE contact_id = NEW.id; END;
+        CREATE TRIGGER metric_contact_del AFTER DELETE ON contacts BEGIN
+            DELETE FROM contact_health WHERE contact_id = OLD.id;
+            DELETE FROM health_dirty WHERE contact_id = OLD.id; END;
+
+        INSERT INTO metric_dirty SELECT id FROM conversations;
+        """
+    ):
+        db.execute(statement)
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements one by one (executescript would commit the migration's transaction)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return out
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0001_initial", _initial),
     ("0002_quick_replies", _quick_replies),
@@ -311,4 +396,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("0008_contact_external_ids", _contact_external_ids),
     ("0010_attendant_workflow", _attendant_workflow),
     ("0011_knowledge", _knowledge),
+    ("0012_metric_totals", _metric_totals),
 ]

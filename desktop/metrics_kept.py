@@ -1,0 +1,327 @@
+"""The /metrics answer from the rows desktop/metric_totals.py keeps: a period of whole local
+days is summed in SQL over indexed rows, and customer health is scored in SQL from each
+contact's kept inputs. Same figures as the message-reading path (desktop/metrics.py and
+team_metrics.py), which still answers periods bounded by a date-time.
+
+A period [lo, hi] is a range of local-day strings; lo '' also takes messages with no time (only
+an unbounded period counts them), '0' starts at the first dated day. A conversation is counted
+once, on its first day in the period: the row whose previous day is before lo (or has none).
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from desktop import health_score
+from desktop.metrics import percentile
+from desktop.pipeline import LOST, OPEN_STAGES, STAGES
+from desktop.store import team_reports
+from desktop.store.database import Store
+from desktop.team_metrics import (
+    AT_RISK_LIMIT,
+    DAILY_FILL_LIMIT,
+    FEEDBACK_COUNTED,
+    HEALTH_LIST_LIMIT,
+    TOP_CONTACTS,
+    Targets,
+)
+
+log = logging.getLogger(__name__)
+
+_DATED = "0"  # sorts after '' (undated) and before every 'YYYY-MM-DD'
+_END = "9"
+_FIRST = "(prev_day IS NULL OR prev_day < :lo)"
+_FINITE = "typeof(value) IN ('integer', 'real') AND abs(value) < 9e999"
+
+
+def period(
+    store: Store, user: str | None, since: date | None, until: date | None, win_start: float | None,
+    win_end: float | None, targets: Targets,
+) -> dict[str, Any]:  # fmt: skip
+    """Everything /metrics answers but health, for whole local days since..until (None: open)."""
+    bounded = since is not None or until is not None
+    hi = until.isoformat() if until else _END
+    lo = since.isoformat() if since else (_DATED if bounded else "")
+    owned = " AND att = :user" if user else ""
+    p = {"lo": lo, "hi": hi, "user": user}
+    dated = p | {"lo": max(lo, _DATED)}
+
+    def convs(params: dict[str, Any]) -> list[tuple]:
+        return store.conn.execute(
+            "SELECT att, open, sentiment, intent, count(*) FROM metric_days"
+            f" WHERE day BETWEEN :lo AND :hi AND {_FIRST}{owned} GROUP BY att, open, sentiment, intent",
+            params,
+        ).fetchall()
+
+    def resolutions(params: dict[str, Any]) -> list[tuple]:
+        return store.conn.execute(
+            "SELECT att, resolution FROM metric_days"
+            f" WHERE day BETWEEN :lo AND :hi AND {_FIRST}{owned} AND resolution IS NOT NULL",
+            params,
+        ).fetchall()
+
+    active = convs(p)
+    active_dated = active if lo == dated["lo"] else convs(dated)
+    resolved = resolutions(p)
+    resolved_dated = resolved if lo == dated["lo"] else resolutions(dated)
+    totals = store.conn.execute(
+        f"SELECT coalesce(sum(n_in), 0), coalesce(sum(n_out), 0) FROM metric_days WHERE day BETWEEN :lo AND :hi{owned}",
+        p,
+    ).fetchall()[0]
+    # Sorted per attendant by the index, so the percentiles below sort presorted runs.
+    runs = store.conn.execute(
+        "SELECT att, seconds FROM metric_runs INDEXED BY metric_runs_sorted"
+        + (f" WHERE day BETWEEN :lo AND :hi{owned}" if bounded else (" WHERE att = :user" if user else ""))
+        + " ORDER BY att, seconds",
+        dated,
+    ).fetchall()
+    # The latest labels of the period's conversations; of every conversation for an unbounded one.
+    if bounded:
+        sentiment, intent = Counter(), Counter()
+        for _att, _open, s, i, n in active:
+            if s is not None:
+                sentiment[s] += n
+                intent[i] += n
+        sentiment, intent = dict(sentiment), dict(intent)
+    else:
+        labelled = "FROM metric_convs WHERE sentiment IS NOT NULL" + owned
+        sentiment = _mix(store, f"SELECT sentiment, count(*) {labelled} GROUP BY sentiment", p)
+        intent = _mix(store, f"SELECT intent, count(*) {labelled} GROUP BY intent", p)
+    frt = sorted(s for _, s in runs)  # presorted runs per attendant: a merge
+    resolution = sorted(r for _, r in resolved)
+    funnel, pipeline_value = _funnel(store, user)
+    sla_frt = targets.first_response_minutes * 60
+    sla_res = targets.resolution_hours * 3600
+    return {
+        "volumes": {
+            "conversations": sum(r[4] for r in active),
+            "messages_in": totals[0],
+            "messages_out": totals[1],
+            "open": sum(r[4] for r in active if r[1]),
+        },
+        "sentiment": sentiment,
+        "intent": intent,
+        "first_response_seconds": {"p50": percentile(frt, 50), "p90": percentile(frt, 90), "n": len(frt)},
+        "resolution_seconds": {
+            "p50": percentile(resolution, 50),
+            "p90": percentile(resolution, 90),
+            "n": len(resolution),
+        },
+        "funnel": funnel,
+        "pipeline_value": pipeline_value,
+        "daily": _daily(store, user, dated, since, until),
+        "attendants": _attendants(store, user, active_dated, runs, resolved_dated, win_start, win_end, sla_frt),
+        "sla": {
+            "first_response_minutes": targets.first_response_minutes,
+            "resolution_hours": targets.resolution_hours,
+            "first_response_met": _share_sorted(frt, sla_frt),
+            "first_response_n": len(frt),
+            "resolution_met": _share_sorted(sorted(r for _, r in resolved_dated), sla_res),
+            "resolution_n": len(resolved_dated),
+        },
+        "top_contacts": _top_contacts(store, user),
+    }
+
+
+def _share_sorted(values: list[float], target: float) -> float | None:
+    """team_metrics._share over sorted values."""
+    return round(bisect.bisect_right(values, target) / len(values), 4) if values else None
+
+
+def _mix(store: Store, sql: str, params: dict[str, Any]) -> dict[Any, int]:
+    return dict(store.conn.execute(sql, params).fetchall())
+
+
+def _visible_contacts(user: str | None) -> str:
+    return " AND contact_id IN (SELECT contact_id FROM metric_convs WHERE att = :user)" if user else ""
+
+
+def _funnel(store: Store, user: str | None) -> tuple[list[dict[str, Any]], Any]:
+    rows = store.conn.execute(
+        f"SELECT stage, count(*), sum(CASE WHEN {_FINITE} THEN value END) FROM contact_health"
+        f" WHERE 1=1{_visible_contacts(user)} GROUP BY stage",
+        {"user": user},
+    ).fetchall()
+    count = {stage: n for stage, n, _ in rows}
+    value = {stage: v for stage, _, v in rows if v is not None}
+    funnel = [{"stage": s, "contacts": count.get(s, 0), "value": value.get(s, 0)} for s in STAGES]
+    return funnel, sum(value.get(s, 0) for s in OPEN_STAGES)
+
+
+def _top_contacts(store: Store, user: str | None) -> list[dict[str, Any]]:
+    top = store.conn.execute(
+        f"SELECT contact_id, stage, value FROM contact_health WHERE {_FINITE} AND value > 0{_visible_contacts(user)}"
+        " ORDER BY value DESC, contact_id LIMIT :n",
+        {"user": user, "n": TOP_CONTACTS},
+    ).fetchall()
+    names = team_reports.contact_names(store, [r[0] for r in top])
+    return [{"contact_id": cid, "name": names.get(cid), "stage": stage, "value": value} for cid, stage, value in top]
+
+
+def _daily(store: Store, user: str | None, p: dict[str, Any], since: date | None, until: date | None) -> list[dict]:
+    owned = " AND att = :user" if user else ""
+    convs, incoming = {}, {}
+    for day, n, n_in in store.conn.execute(
+        f"SELECT day, count(*), sum(n_in) FROM metric_days WHERE day BETWEEN :lo AND :hi{owned} GROUP BY day", p
+    ).fetchall():
+        convs[day], incoming[day] = n, n_in
+    mix: dict[str, dict[str, int]] = defaultdict(dict)
+    labels_p = p if since or until else p | {"lo": "", "hi": _END}  # an unbounded period: every analysis
+    for day, label, n in store.conn.execute(
+        "SELECT day, sentiment, count(*) FROM metric_labels"
+        f" WHERE day BETWEEN :lo AND :hi{owned} GROUP BY day, sentiment",
+        labels_p,
+    ).fetchall():
+        mix[day][label] = n
+    days = set(convs) | set(mix)
+    if since is not None and until is not None and (until - since).days < DAILY_FILL_LIMIT:
+        days |= {(since + timedelta(days=i)).isoformat() for i in range((until - since).days + 1)}
+    return [
+        {"day": d, "conversations": convs.get(d, 0), "messages_in": incoming.get(d, 0), "sentiment": mix.get(d, {})}
+        for d in sorted(days)
+    ]
+
+
+def _attendants(
+    store: Store,
+    user: str | None,
+    active: list[tuple],
+    runs: list[tuple],
+    resolved: list[tuple],
+    start: float | None,
+    end: float | None,
+    sla_frt: float,
+) -> list[dict[str, Any]]:
+    conversations: Counter = Counter()
+    labelled: dict[str, Counter] = defaultdict(Counter)
+    for att, _open, sentiment, _intent, n in active:
+        conversations[att] += n
+        if sentiment is not None:
+            labelled[att][sentiment] += n
+    frt: dict[str, list[float]] = defaultdict(list)
+    for att, seconds in runs:
+        frt[att].append(seconds)
+    res: dict[str, list[float]] = defaultdict(list)
+    for att, r in resolved:
+        res[att].append(r)
+    feedback: dict[str, Counter] = defaultdict(Counter)
+    for r in team_reports.feedback_counts(store, user, start, end):
+        feedback[r["user_id"]][r["action"]] += r["n"]
+    names = team_reports.usernames(store)
+    ids = {u for u in conversations if u} | set(feedback)
+    if user:
+        ids &= {user}
+    out = []
+    for uid in sorted(ids):
+        f, r, mood = frt.get(uid, []), res.get(uid, []), labelled.get(uid, Counter())
+        n_labelled = sum(mood.values())
+        out.append(
+            {
+                "user": uid,
+                "username": names.get(uid),
+                "conversations": conversations.get(uid, 0),
+                "first_response_seconds": {"p50": percentile(f, 50), "p90": percentile(f, 90), "n": len(f)},
+                "first_response_sla_met": _share_sorted(f, sla_frt),
+                "resolution_seconds": {"p50": percentile(r, 50), "n": len(r)},
+                "negative_share": round(mood["negative"] / n_labelled, 4) if n_labelled else None,
+                "suggestions": {a: feedback[uid].get(a, 0) for a in FEEDBACK_COUNTED},
+            }
+        )
+    return out
+
+
+# -- health ---------------------------------------------------------------------------------
+
+
+def _score_sql(at: str, last: str, waiting: str, negative: str) -> str:
+    """health_score.score in SQL (the same penalties, cap and clamp)."""
+    p = health_score.PENALTY
+    raw = (
+        f"100 - {p['negative_trend']} * {negative}"
+        f" - CASE WHEN {waiting} IS NOT NULL AND {waiting} < {at} AND {at} - {waiting} > :sla"
+        f" THEN {p['waiting_unanswered']} ELSE 0 END"
+        f" - CASE WHEN ({at} - {last}) / 86400.0 >= 30 THEN {p['inactive_30d']}"
+        f" WHEN ({at} - {last}) / 86400.0 >= 14 THEN {p['inactive_14d']} ELSE 0 END"
+    )
+    return f"max(0, min(100, CASE WHEN stage = :lost THEN min({raw}, {health_score.LOST_CAP}) ELSE {raw} END))"
+
+
+_SCORED = (
+    "SELECT contact_id, stage, last_at, waiting_since, negative, "
+    + _score_sql(":now", "last_at", "waiting_since", "negative")
+    + " AS score, CASE WHEN cp_last_at IS NOT NULL THEN "
+    + _score_sql("cp_at", "cp_last_at", "cp_waiting_since", "cp_negative")
+    + " END AS previous FROM contact_health WHERE last_at IS NOT NULL AND last_at < :now"
+)
+
+
+def health(store: Store, user: str | None, now: float, targets: Targets) -> dict[str, Any]:
+    """Customer health as of `now`: each contact with a message scored from its kept inputs,
+    the previous score as of the kept checkpoint; the lowest listed, the at-risk named."""
+    p = {
+        "now": now,
+        "sla": targets.first_response_minutes * 60,
+        "lost": LOST,
+        "user": user,
+        "threshold": targets.risk_threshold,
+        "falling": health_score.FALLING_POINTS,
+    }
+    scored = f"WITH s AS ({_SCORED}{_visible_contacts(user)}) "
+    n, total = store.conn.execute(scored + "SELECT count(*), sum(score) FROM s", p).fetchone()
+    listed = store.conn.execute(
+        scored + "SELECT * FROM s ORDER BY score, contact_id LIMIT :limit", p | {"limit": HEALTH_LIST_LIMIT}
+    ).fetchall()
+    risky = store.conn.execute(
+        scored + "SELECT * FROM s WHERE score < :threshold OR previous - score >= :falling"
+        " ORDER BY score, contact_id LIMIT :limit",
+        p | {"limit": AT_RISK_LIMIT},
+    ).fetchall()
+    sla = p["sla"]
+
+    def explained(row: tuple) -> tuple[health_score.Health, list[str]]:
+        cid, stage, last, waiting, negative, score, previous = row
+        waiting = waiting if waiting is not None and waiting < now else None
+        h = health_score.score(health_score.ContactState.kept(last, waiting, bool(negative)), stage, now, sla)
+        if h.score != score:  # one rule written twice (SQL orders, Python explains): a test pins them equal
+            log.error("health: the SQL score and the explained score differ for a listed contact")
+        reasons = list(h.reasons)
+        if health_score.falling(h.score, previous):
+            reasons.append("falling")
+        return h, reasons
+
+    names = team_reports.contact_names(store, [r[0] for r in risky])
+    contacts = []
+    for row in listed:
+        _, reasons = explained(row)
+        contacts.append({"contact_id": row[0], "score": row[5], "previous": row[6], "reasons": reasons})
+    at_risk = []
+    for row in risky:
+        h, reasons = explained(row)
+        at_risk.append(
+            {
+                "contact_id": row[0],
+                "name": names.get(row[0]),
+                "score": h.score,
+                "previous": row[6],
+                "stage": row[1],
+                "waiting_seconds": round(h.waiting_seconds) if h.waiting_seconds is not None else None,
+                "days_since_last_message": round(h.days_since_last_message, 1)
+                if h.days_since_last_message is not None
+                else None,
+                "reasons": health_score.reasons_out(reasons),
+            }
+        )
+    return {
+        "health": {
+            "as_of": datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
+            "threshold": targets.risk_threshold,
+            "contacts_scored": n,
+            "average": round(total / n, 1) if n else None,
+            "contacts": contacts,
+        },
+        "at_risk": at_risk,
+    }
