@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 500
 CHECKPOINT_DAYS = 30
-UNDATED = ""  # the day of a message with no time at all (a system row): only unbounded periods count it
+UNDATED = " "  # the day of a message with no time at all (a system row): only unbounded periods count it
+NO_PREV = ""  # the previous day of a conversation's first day; sorts before UNDATED and every date
 
 
 def checkpoint(now: float, tz: tzinfo) -> float:
@@ -122,12 +123,14 @@ def _rebuild_conversations(store: Store, ids: list[str], tz: tzinfo) -> None:
         intent = latest["intent_label"] if latest else None
         conv_rows.append((cid, c["contact_id"], c["att"], open_, sentiment, intent, resolution))
         days = _days(msgs[cid], read, tz, unreadable)
-        prev = None
+        prev = NO_PREV
         for day in sorted(days):
             n_in, n_out = days[day]
             day_rows.append((cid, day, prev, c["att"], open_, sentiment, intent, resolution, n_in, n_out))
             prev = day
-        run_rows += [(cid, _day_of(reply, tz), c["att"], seconds) for reply, seconds in metrics.runs(msgs[cid], read)]
+        run_rows += [
+            (cid, _day_of(reply, tz) or UNDATED, c["att"], seconds) for reply, seconds in metrics.runs(msgs[cid], read)
+        ]
         for r in labels[cid]:
             at = r["created_at"]
             if isinstance(at, int | float) and math.isfinite(at):
@@ -138,6 +141,7 @@ def _rebuild_conversations(store: Store, ids: list[str], tz: tzinfo) -> None:
         log.warning("metrics: %d messages with a stored time that is not a real time were left out", unreadable[0])
     keys = [(cid,) for cid in ids]
     with store.transaction() as conn:
+        _recount(conn, marks, ids, day_rows, run_rows, label_rows)
         x = conn.executemany
         for table in ("metric_convs", "metric_days", "metric_runs", "metric_labels"):
             x(f"DELETE FROM {table} WHERE conversation_id=?", keys)
@@ -147,6 +151,59 @@ def _rebuild_conversations(store: Store, ids: list[str], tz: tzinfo) -> None:
         x("INSERT INTO metric_labels VALUES (?,?,?,?)", label_rows)
         x("INSERT OR IGNORE INTO health_dirty VALUES (?)", [(k,) for k in touched])
         x("DELETE FROM metric_dirty WHERE conversation_id=?", keys)
+
+
+def _recount(conn: Any, marks: str, ids: list[str], days: list[tuple], runs: list[tuple], labels: list[tuple]) -> None:
+    """Move the summed rows from these conversations' old rows to their new ones."""
+    day_delta: Counter = Counter()
+    run_delta: Counter = Counter()
+    label_delta: Counter = Counter()
+
+    def add_days(rows: list[tuple], sign: int) -> None:
+        for _cid, day, prev, att, open_, sentiment, intent, _res, n_in, n_out in rows:
+            key = (day, prev, _key(att), open_, _key(sentiment), _key(intent))
+            day_delta[key + ("n",)] += sign
+            day_delta[key + ("n_in",)] += sign * n_in
+            day_delta[key + ("n_out",)] += sign * n_out
+
+    def add(rows: list[tuple], delta: Counter, sign: int) -> None:
+        for _cid, day, att, value in rows:
+            delta[(day, _key(att), _key(value))] += sign
+
+    add_days(conn.execute(f"SELECT * FROM metric_days WHERE conversation_id IN ({marks})", ids).fetchall(), -1)
+    add_days(days, 1)
+    add(conn.execute(f"SELECT * FROM metric_runs WHERE conversation_id IN ({marks})", ids).fetchall(), run_delta, -1)
+    add(runs, run_delta, 1)
+    add(
+        conn.execute(f"SELECT * FROM metric_labels WHERE conversation_id IN ({marks})", ids).fetchall(), label_delta, -1
+    )
+    add(labels, label_delta, 1)
+    groups: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (*key, field), n in day_delta.items():
+        groups[tuple(key)][("n", "n_in", "n_out").index(field)] += n
+    changed = [(*k, *v) for k, v in groups.items() if any(v)]
+    conn.executemany(
+        "INSERT INTO metric_day_counts VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE"
+        " SET n = n + excluded.n, n_in = n_in + excluded.n_in, n_out = n_out + excluded.n_out",
+        changed,
+    )
+    conn.executemany(
+        "DELETE FROM metric_day_counts WHERE day=? AND prev_day=? AND att=? AND open=? AND sentiment=? AND intent=?"
+        " AND n = 0",
+        [k[:6] for k in changed],
+    )
+    for table, column, delta in (
+        ("metric_run_counts", "seconds", run_delta),
+        ("metric_label_counts", "sentiment", label_delta),
+    ):
+        rows = [(*k, n) for k, n in delta.items() if n]
+        conn.executemany(f"INSERT INTO {table} VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n", rows)
+        conn.executemany(f"DELETE FROM {table} WHERE day=? AND att=? AND {column}=? AND n = 0", [r[:3] for r in rows])
+
+
+def _key(value: Any) -> Any:
+    """A summed row's key: '' stands for none (NULLs would never meet in a primary key)."""
+    return "" if value is None else value
 
 
 def _day_of(at: float, tz: tzinfo) -> str | None:
@@ -230,7 +287,8 @@ def _rebuild_health(store: Store, contact_ids: list[str], tz: tzinfo, cp: float)
     keys = [(kid,) for kid in contact_ids]
     with store.transaction() as conn:
         conn.executemany("DELETE FROM contact_health WHERE contact_id=?", keys)
-        conn.executemany("INSERT INTO contact_health VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        # Scored by metrics_kept at its next read (valid_until -1: stale).
+        conn.executemany("INSERT INTO contact_health VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,-1)", rows)
         conn.executemany("DELETE FROM health_dirty WHERE contact_id=?", keys)
 
 

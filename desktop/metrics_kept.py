@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import bisect
 import logging
+import math
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from desktop import health_score
+from desktop.metric_totals import UNDATED
 from desktop.metrics import percentile
 from desktop.pipeline import LOST, OPEN_STAGES, STAGES
 from desktop.store import team_reports
@@ -32,9 +34,8 @@ from desktop.team_metrics import (
 
 log = logging.getLogger(__name__)
 
-_DATED = "0"  # sorts after '' (undated) and before every 'YYYY-MM-DD'
+_DATED = "0"  # sorts after metric_totals.UNDATED (' ') and before every 'YYYY-MM-DD'
 _END = "9"
-_FIRST = "(prev_day IS NULL OR prev_day < :lo)"
 _FINITE = "typeof(value) IN ('integer', 'real') AND abs(value) < 9e999"
 
 
@@ -45,22 +46,24 @@ def period(
     """Everything /metrics answers but health, for whole local days since..until (None: open)."""
     bounded = since is not None or until is not None
     hi = until.isoformat() if until else _END
-    lo = since.isoformat() if since else (_DATED if bounded else "")
+    lo = since.isoformat() if since else (_DATED if bounded else UNDATED)
     owned = " AND att = :user" if user else ""
     p = {"lo": lo, "hi": hi, "user": user}
-    dated = p | {"lo": max(lo, _DATED)}
+    dated = p | {"lo": max(lo, _DATED)}  # what has a time: the team figures never count undated rows
 
     def convs(params: dict[str, Any]) -> list[tuple]:
-        return store.conn.execute(
-            "SELECT att, open, sentiment, intent, count(*) FROM metric_days"
-            f" WHERE day BETWEEN :lo AND :hi AND {_FIRST}{owned} GROUP BY att, open, sentiment, intent",
+        """(attendant, open, sentiment, intent, conversations): each counted on its first day in the period."""
+        rows = store.conn.execute(
+            "SELECT att, open, sentiment, intent, sum(n) FROM metric_day_counts"
+            f" WHERE day BETWEEN :lo AND :hi AND prev_day < :lo{owned} GROUP BY att, open, sentiment, intent",
             params,
         ).fetchall()
+        return [(_none(a), o, _none(s), _none(i), n) for a, o, s, i, n in rows]
 
     def resolutions(params: dict[str, Any]) -> list[tuple]:
         return store.conn.execute(
-            "SELECT att, resolution FROM metric_days"
-            f" WHERE day BETWEEN :lo AND :hi AND {_FIRST}{owned} AND resolution IS NOT NULL",
+            "SELECT att, resolution FROM metric_days INDEXED BY metric_days_resolved"
+            f" WHERE day BETWEEN :lo AND :hi AND prev_day < :lo AND resolution IS NOT NULL{owned}",
             params,
         ).fetchall()
 
@@ -68,17 +71,18 @@ def period(
     active_dated = active if lo == dated["lo"] else convs(dated)
     resolved = resolutions(p)
     resolved_dated = resolved if lo == dated["lo"] else resolutions(dated)
-    totals = store.conn.execute(
-        f"SELECT coalesce(sum(n_in), 0), coalesce(sum(n_out), 0) FROM metric_days WHERE day BETWEEN :lo AND :hi{owned}",
+    days = store.conn.execute(
+        "SELECT day, sum(n), sum(n_in), sum(n_out) FROM metric_day_counts"
+        f" WHERE day BETWEEN :lo AND :hi{owned} GROUP BY day",
         p,
-    ).fetchall()[0]
-    # Sorted per attendant by the index, so the percentiles below sort presorted runs.
-    runs = store.conn.execute(
-        "SELECT att, seconds FROM metric_runs INDEXED BY metric_runs_sorted"
-        + (f" WHERE day BETWEEN :lo AND :hi{owned}" if bounded else (" WHERE att = :user" if user else ""))
-        + " ORDER BY att, seconds",
-        dated,
     ).fetchall()
+    runs: dict[str | None, list[tuple[float, int]]] = defaultdict(list)
+    for att, seconds, n in store.conn.execute(
+        "SELECT att, seconds, sum(n) FROM metric_run_counts"
+        f" WHERE day BETWEEN :lo AND :hi{owned} GROUP BY att, seconds ORDER BY att, seconds",
+        dated if bounded else p,
+    ).fetchall():
+        runs[_none(att)].append((seconds, n))
     # The latest labels of the period's conversations; of every conversation for an unbounded one.
     if bounded:
         sentiment, intent = Counter(), Counter()
@@ -91,21 +95,25 @@ def period(
         labelled = "FROM metric_convs WHERE sentiment IS NOT NULL" + owned
         sentiment = _mix(store, f"SELECT sentiment, count(*) {labelled} GROUP BY sentiment", p)
         intent = _mix(store, f"SELECT intent, count(*) {labelled} GROUP BY intent", p)
-    frt = sorted(s for _, s in runs)  # presorted runs per attendant: a merge
+    all_runs: Counter = Counter()
+    for counts in runs.values():
+        all_runs.update(dict(counts))
+    frt = sorted(all_runs.items())
     resolution = sorted(r for _, r in resolved)
     funnel, pipeline_value = _funnel(store, user)
     sla_frt = targets.first_response_minutes * 60
     sla_res = targets.resolution_hours * 3600
+    n_frt = sum(n for _, n in frt)
     return {
         "volumes": {
             "conversations": sum(r[4] for r in active),
-            "messages_in": totals[0],
-            "messages_out": totals[1],
+            "messages_in": sum(d[2] for d in days),
+            "messages_out": sum(d[3] for d in days),
             "open": sum(r[4] for r in active if r[1]),
         },
         "sentiment": sentiment,
         "intent": intent,
-        "first_response_seconds": {"p50": percentile(frt, 50), "p90": percentile(frt, 90), "n": len(frt)},
+        "first_response_seconds": {"p50": _percentile(frt, 50), "p90": _percentile(frt, 90), "n": n_frt},
         "resolution_seconds": {
             "p50": percentile(resolution, 50),
             "p90": percentile(resolution, 90),
@@ -113,18 +121,43 @@ def period(
         },
         "funnel": funnel,
         "pipeline_value": pipeline_value,
-        "daily": _daily(store, user, dated, since, until),
+        "daily": _daily(store, user, [d for d in days if d[0] >= _DATED], dated, since, until),
         "attendants": _attendants(store, user, active_dated, runs, resolved_dated, win_start, win_end, sla_frt),
         "sla": {
             "first_response_minutes": targets.first_response_minutes,
             "resolution_hours": targets.resolution_hours,
-            "first_response_met": _share_sorted(frt, sla_frt),
-            "first_response_n": len(frt),
+            "first_response_met": _share_counted(frt, sla_frt),
+            "first_response_n": n_frt,
             "resolution_met": _share_sorted(sorted(r for _, r in resolved_dated), sla_res),
             "resolution_n": len(resolved_dated),
         },
         "top_contacts": _top_contacts(store, user),
     }
+
+
+def _none(key: Any) -> Any:
+    """A summed row's key back: '' stood for none."""
+    return None if key == "" else key
+
+
+def _percentile(counted: list[tuple[float, int]], p: float) -> float | None:
+    """metrics.percentile over values given sorted with their counts."""
+    total = sum(n for _, n in counted)
+    if not total:
+        return None
+    rank = max(1, math.ceil(p / 100 * total - 1e-9))
+    seen = 0
+    for value, n in counted:
+        seen += n
+        if seen >= rank:
+            return value
+    return None
+
+
+def _share_counted(counted: list[tuple[float, int]], target: float) -> float | None:
+    """team_metrics._share over values given with their counts."""
+    total = sum(n for _, n in counted)
+    return round(sum(n for v, n in counted if v <= target) / total, 4) if total else None
 
 
 def _share_sorted(values: list[float], target: float) -> float | None:
@@ -162,27 +195,28 @@ def _top_contacts(store: Store, user: str | None) -> list[dict[str, Any]]:
     return [{"contact_id": cid, "name": names.get(cid), "stage": stage, "value": value} for cid, stage, value in top]
 
 
-def _daily(store: Store, user: str | None, p: dict[str, Any], since: date | None, until: date | None) -> list[dict]:
+def _daily(
+    store: Store, user: str | None, days: list[tuple], p: dict[str, Any], since: date | None, until: date | None
+) -> list[dict]:
+    """Per local day: conversations with a message, customer messages, and the sentiments of the
+    analyses made that day. `days` are the period's (day, conversations, in, out) rows."""
     owned = " AND att = :user" if user else ""
-    convs, incoming = {}, {}
-    for day, n, n_in in store.conn.execute(
-        f"SELECT day, count(*), sum(n_in) FROM metric_days WHERE day BETWEEN :lo AND :hi{owned} GROUP BY day", p
-    ).fetchall():
-        convs[day], incoming[day] = n, n_in
+    convs = {d[0]: d[1] for d in days}
+    incoming = {d[0]: d[2] for d in days}
     mix: dict[str, dict[str, int]] = defaultdict(dict)
     labels_p = p if since or until else p | {"lo": "", "hi": _END}  # an unbounded period: every analysis
     for day, label, n in store.conn.execute(
-        "SELECT day, sentiment, count(*) FROM metric_labels"
-        f" WHERE day BETWEEN :lo AND :hi{owned} GROUP BY day, sentiment",
+        f"SELECT day, sentiment, sum(n) FROM metric_label_counts WHERE day BETWEEN :lo AND :hi{owned}"
+        " GROUP BY day, sentiment",
         labels_p,
     ).fetchall():
         mix[day][label] = n
-    days = set(convs) | set(mix)
+    every = set(convs) | set(mix)
     if since is not None and until is not None and (until - since).days < DAILY_FILL_LIMIT:
-        days |= {(since + timedelta(days=i)).isoformat() for i in range((until - since).days + 1)}
+        every |= {(since + timedelta(days=i)).isoformat() for i in range((until - since).days + 1)}
     return [
         {"day": d, "conversations": convs.get(d, 0), "messages_in": incoming.get(d, 0), "sentiment": mix.get(d, {})}
-        for d in sorted(days)
+        for d in sorted(every)
     ]
 
 
@@ -190,7 +224,7 @@ def _attendants(
     store: Store,
     user: str | None,
     active: list[tuple],
-    runs: list[tuple],
+    runs: dict[str | None, list[tuple[float, int]]],
     resolved: list[tuple],
     start: float | None,
     end: float | None,
@@ -202,9 +236,6 @@ def _attendants(
         conversations[att] += n
         if sentiment is not None:
             labelled[att][sentiment] += n
-    frt: dict[str, list[float]] = defaultdict(list)
-    for att, seconds in runs:
-        frt[att].append(seconds)
     res: dict[str, list[float]] = defaultdict(list)
     for att, r in resolved:
         res[att].append(r)
@@ -217,15 +248,16 @@ def _attendants(
         ids &= {user}
     out = []
     for uid in sorted(ids):
-        f, r, mood = frt.get(uid, []), res.get(uid, []), labelled.get(uid, Counter())
+        f, r, mood = runs.get(uid, []), sorted(res.get(uid, [])), labelled.get(uid, Counter())
+        n_f = sum(n for _, n in f)
         n_labelled = sum(mood.values())
         out.append(
             {
                 "user": uid,
                 "username": names.get(uid),
                 "conversations": conversations.get(uid, 0),
-                "first_response_seconds": {"p50": percentile(f, 50), "p90": percentile(f, 90), "n": len(f)},
-                "first_response_sla_met": _share_sorted(f, sla_frt),
+                "first_response_seconds": {"p50": _percentile(f, 50), "p90": _percentile(f, 90), "n": n_f},
+                "first_response_sla_met": _share_counted(f, sla_frt),
                 "resolution_seconds": {"p50": percentile(r, 50), "n": len(r)},
                 "negative_share": round(mood["negative"] / n_labelled, 4) if n_labelled else None,
                 "suggestions": {a: feedback[uid].get(a, 0) for a in FEEDBACK_COUNTED},
@@ -250,37 +282,61 @@ def _score_sql(at: str, last: str, waiting: str, negative: str) -> str:
     return f"max(0, min(100, CASE WHEN stage = :lost THEN min({raw}, {health_score.LOST_CAP}) ELSE {raw} END))"
 
 
-_SCORED = (
-    "SELECT contact_id, stage, last_at, waiting_since, negative, "
-    + _score_sql(":now", "last_at", "waiting_since", "negative")
-    + " AS score, CASE WHEN cp_last_at IS NOT NULL THEN "
-    + _score_sql("cp_at", "cp_last_at", "cp_waiting_since", "cp_negative")
-    + " END AS previous FROM contact_health WHERE last_at IS NOT NULL AND last_at < :now"
+# A score changes with time only when `now` crosses one of these instants: the next one is kept,
+# and a read re-scores the rows it has passed (`valid_until`; -1 after the inputs changed).
+_NEXT_CHANGE = (
+    "min(CASE WHEN last_at >= :now THEN last_at ELSE 9e999 END,"
+    " CASE WHEN waiting_since >= :now THEN waiting_since ELSE 9e999 END,"
+    " CASE WHEN waiting_since + :sla >= :now THEN waiting_since + :sla ELSE 9e999 END,"
+    " CASE WHEN last_at + 14 * 86400 > :now THEN last_at + 14 * 86400 ELSE 9e999 END,"
+    " CASE WHEN last_at + 30 * 86400 > :now THEN last_at + 30 * 86400 ELSE 9e999 END)"
 )
+_RESCORE = (
+    "UPDATE contact_health SET score = CASE WHEN last_at IS NOT NULL AND last_at < :now THEN "
+    + _score_sql(":now", "last_at", "waiting_since", "negative")
+    + " END, previous = CASE WHEN cp_last_at IS NOT NULL THEN "
+    + _score_sql("cp_at", "cp_last_at", "cp_waiting_since", "cp_negative")
+    + f" END, valid_until = {_NEXT_CHANGE} WHERE valid_until <= :now"
+)
+_ROW = "SELECT contact_id, stage, last_at, waiting_since, negative, score, previous FROM contact_health"
+
+
+def rescore(store: Store, now: float, sla: float) -> None:
+    """Bring the kept scores to `now` (all of them when the SLA target changed or `now` went back)."""
+    meta = {r["key"]: r["value"] for r in store.q("SELECT key, value FROM metric_meta WHERE key LIKE 'health_%'")}
+    p = {"now": now, "sla": sla, "lost": LOST}
+    with store.transaction() as conn:
+        if meta.get("health_sla") != repr(sla) or float(meta.get("health_at", "inf")) > now:
+            conn.execute("UPDATE contact_health SET valid_until = -1")
+        conn.execute(_RESCORE, p)
+        conn.executemany(
+            "INSERT OR REPLACE INTO metric_meta VALUES (?, ?)", [("health_sla", repr(sla)), ("health_at", repr(now))]
+        )
 
 
 def health(store: Store, user: str | None, now: float, targets: Targets) -> dict[str, Any]:
     """Customer health as of `now`: each contact with a message scored from its kept inputs,
     the previous score as of the kept checkpoint; the lowest listed, the at-risk named."""
     p = {
-        "now": now,
-        "sla": targets.first_response_minutes * 60,
-        "lost": LOST,
         "user": user,
         "threshold": targets.risk_threshold,
         "falling": health_score.FALLING_POINTS,
     }
-    scored = f"WITH s AS ({_SCORED}{_visible_contacts(user)}) "
-    n, total = store.conn.execute(scored + "SELECT count(*), sum(score) FROM s", p).fetchone()
+    rescore(store, now, targets.first_response_minutes * 60)
+    visible = _visible_contacts(user)
+    n, total = store.conn.execute(
+        f"SELECT count(*), sum(score) FROM contact_health WHERE score IS NOT NULL{visible}", p
+    ).fetchone()
     listed = store.conn.execute(
-        scored + "SELECT * FROM s ORDER BY score, contact_id LIMIT :limit", p | {"limit": HEALTH_LIST_LIMIT}
+        f"{_ROW} WHERE score IS NOT NULL{visible} ORDER BY score, contact_id LIMIT :limit",
+        p | {"limit": HEALTH_LIST_LIMIT},
     ).fetchall()
     risky = store.conn.execute(
-        scored + "SELECT * FROM s WHERE score < :threshold OR previous - score >= :falling"
+        f"{_ROW} WHERE score IS NOT NULL AND (score < :threshold OR previous - score >= :falling){visible}"
         " ORDER BY score, contact_id LIMIT :limit",
         p | {"limit": AT_RISK_LIMIT},
     ).fetchall()
-    sla = p["sla"]
+    sla = targets.first_response_minutes * 60
 
     def explained(row: tuple) -> tuple[health_score.Health, list[str]]:
         cid, stage, last, waiting, negative, score, previous = row

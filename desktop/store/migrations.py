@@ -319,21 +319,26 @@ def _metric_totals(db: sqlite_utils.Database) -> None:
         CREATE TABLE metric_days(conversation_id TEXT, day TEXT, prev_day TEXT, att TEXT, open INT,
             sentiment TEXT, intent TEXT, resolution REAL, n_in INT, n_out INT,
             PRIMARY KEY(conversation_id, day)) WITHOUT ROWID;
-        CREATE INDEX metric_days_day ON metric_days(day, prev_day, att, open, sentiment, intent, resolution,
-            n_in, n_out);
-        CREATE INDEX metric_days_att ON metric_days(att, day, prev_day, open, sentiment, intent, resolution,
-            n_in, n_out);
+        CREATE INDEX metric_days_resolved ON metric_days(day, prev_day, att, resolution) WHERE resolution IS NOT NULL;
         CREATE TABLE metric_runs(conversation_id TEXT, day TEXT, att TEXT, seconds REAL);
         CREATE INDEX metric_runs_conv ON metric_runs(conversation_id);
-        CREATE INDEX metric_runs_sorted ON metric_runs(att, seconds, day);
         CREATE TABLE metric_labels(conversation_id TEXT, day TEXT, att TEXT, sentiment TEXT);
         CREATE INDEX metric_labels_conv ON metric_labels(conversation_id);
-        CREATE INDEX metric_labels_day ON metric_labels(day, att, sentiment);
-        CREATE INDEX metric_labels_att ON metric_labels(att, day, sentiment);
+        -- What a request reads: the rows above summed by what /metrics groups on ('' for none).
+        CREATE TABLE metric_day_counts(day TEXT, prev_day TEXT, att TEXT, open INT, sentiment TEXT, intent TEXT,
+            n INT, n_in INT, n_out INT, PRIMARY KEY(day, prev_day, att, open, sentiment, intent)) WITHOUT ROWID;
+        CREATE INDEX metric_day_counts_att ON metric_day_counts(att, day);
+        CREATE TABLE metric_run_counts(day TEXT, att TEXT, seconds REAL, n INT,
+            PRIMARY KEY(day, att, seconds)) WITHOUT ROWID;
+        CREATE INDEX metric_run_counts_att ON metric_run_counts(att, day);
+        CREATE TABLE metric_label_counts(day TEXT, att TEXT, sentiment TEXT, n INT,
+            PRIMARY KEY(day, att, sentiment)) WITHOUT ROWID;
         CREATE TABLE contact_health(contact_id TEXT PRIMARY KEY, stage TEXT, value, last_at REAL,
             waiting_since REAL, negative INT, cp_at REAL, cp_last_at REAL, cp_waiting_since REAL,
-            cp_negative INT) WITHOUT ROWID;
+            cp_negative INT, score INT, previous INT, falling INT, valid_until REAL) WITHOUT ROWID;
         CREATE INDEX contact_health_stage ON contact_health(stage, value);
+        CREATE INDEX contact_health_score ON contact_health(score, contact_id, previous) WHERE score IS NOT NULL;
+        CREATE INDEX contact_health_stale ON contact_health(valid_until);
 
         CREATE TRIGGER metric_msg_ins AFTER INSERT ON messages BEGIN
             INSERT OR IGNORE INTO metric_dirty VALUES (NEW.conversation_id); END;
@@ -363,7 +368,8 @@ def _metric_totals(db: sqlite_utils.Database) -> None:
         CREATE TRIGGER metric_contact_owner AFTER UPDATE OF owner_id ON contacts BEGIN
             INSERT OR IGNORE INTO metric_dirty SELECT id FROM conversations WHERE contact_id = NEW.id; END;
         CREATE TRIGGER metric_contact_stage AFTER UPDATE OF stage, value ON contacts BEGIN
-            UPDATE contact_health SET stage = NEW.stage, value = NEW.value WHERE contact_id = NEW.id; END;
+            UPDATE contact_health SET stage = NEW.stage, value = NEW.value, valid_until = -1
+            WHERE contact_id = NEW.id; END;
         CREATE TRIGGER metric_contact_del AFTER DELETE ON contacts BEGIN
             DELETE FROM contact_health WHERE contact_id = OLD.id;
             DELETE FROM health_dirty WHERE contact_id = OLD.id; END;
