@@ -1,6 +1,6 @@
 """Customer health score: one number 0-100 per contact, with the reasons that lowered it.
 
-The formula, as of an instant T (the end of the /metrics period, or now if that is later):
+The formula, as of an instant T (now, for /metrics):
 
     start at 100, then
     - 30  `negative_trend`      the mean of the contact's last 3 analysed sentiments before T is below 0
@@ -14,9 +14,10 @@ The formula, as of an instant T (the end of the /metrics period, or now if that 
     and it is kept within 0..100.
 
 A contact is "at risk" when its score is below `health_risk_threshold` (default 40), or when it fell
-by 15 points or more from the score computed the same way as of T minus the period's length
-(30 days for an open-ended period) — reason `falling`. Stages have no history, so the previous
-score uses today's stage too. Times are read as /metrics reads them (metrics.instant).
+by 15 points or more from the score computed the same way as of the checkpoint, local midnight 30
+days before today — reason `falling`. Stages have no history, so the previous score uses today's
+stage too. Times are read as /metrics reads them (metrics.instant); the inputs are kept per contact
+by desktop/metric_totals.py and scored by desktop/metrics_kept.py.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ REASONS = {
     "inactive_30d": "sem mensagens há 30 dias ou mais",
     "inactive_14d": "sem mensagens há 14 dias ou mais",
     "stage_lost": "negócio perdido",
-    "falling": "saúde caiu em relação ao período anterior",
+    "falling": "saúde caiu 15 pontos ou mais em 30 dias",
 }
 PENALTY = {"negative_trend": 30, "waiting_unanswered": 25, "inactive_30d": 25, "inactive_14d": 10}
 LOST_CAP = 10
