@@ -124,6 +124,13 @@ def test_kept_rows_follow_later_writes(seeded):
     caio = {a["user"]: a for a in after["attendants"]}[users[2]]
     caio_before = {a["user"]: a for a in before["attendants"]}.get(users[2], {"conversations": 0})
     assert caio["conversations"] == caio_before["conversations"] + 1
+    # Erasing the contact (LGPD) takes it out of every figure and of health.
+    chats.erase_contact(store, stored.contact_id)
+    erased = metrics.report(store, None, "2026-03-31", "2026-03-31", "UTC", Targets(), now=now)
+    read = metrics.report(store, None, "2026-03-31", "2026-03-31", "UTC", Targets(), now=now, from_messages=True)
+    assert json.dumps(erased, sort_keys=True) == json.dumps(read, sort_keys=True)
+    assert json.dumps(erased, sort_keys=True) == json.dumps(before, sort_keys=True)
+    assert store.q1("SELECT count(*) AS n FROM contact_health WHERE contact_id=?", (stored.contact_id,))["n"] == 0
 
 
 def test_health_sql_scores_equal_the_python_rule(seeded):
