@@ -8,51 +8,17 @@ import http.client
 import json
 import os
 import re
-import signal
-import socket
-import ssl
 import stat
 import subprocess
-import time
-from pathlib import Path
 
-import pytest
-from conftest import ADMIN_PASSWORD, ROOT, fixture_capture, free_port
+from conftest import ADMIN_PASSWORD, fixture_capture
+from vps_support import DOMAIN, SCRIPT, conversa, install
 
-SCRIPT = ROOT / "installer" / "vps" / "install-server.sh"
-DOMAIN = "conversa.test"
+pytest_plugins = ("vps_fixtures",)  # the session fixtures `installed` and `behind_caddy`
+
 EXTENSION_ORIGIN = "chrome-extension://oehpgcfibfbepophcjgonemoamflplib"
 UNITS = ("conversa.service", "conversa-backup.service", "conversa-backup.timer")
 ADDRESS_LIMIT = 50  # failed sign-ins per client address in 5 minutes (desktop/auth.py)
-
-
-def _install(prefix: Path, port: int, *extra: str, password: str = ADMIN_PASSWORD) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["bash", str(SCRIPT), "--prefix", str(prefix), "--no-systemd", "--domain", DOMAIN, "--admin", "boss",
-         "--port", str(port), "--tls-internal", *extra],
-        input=password + "\n", capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    prefix = tmp_path_factory.mktemp("vps")
-    port = free_port()
-    r = _install(prefix, port)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    return {"prefix": prefix, "port": port, "out": r.stdout + r.stderr}
-
-
-def _env(prefix: Path) -> dict[str, str]:
-    pairs = (prefix / "etc/conversa/conversa.env").read_text().splitlines()
-    return dict(os.environ, HOME=str(prefix / "var/lib/conversa"), **dict(p.split("=", 1) for p in pairs))
-
-
-def _conversa(prefix: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    exe = prefix / "opt/conversa/venv/bin/conversa"  # the installed package, not this checkout
-    return subprocess.run(
-        [str(exe), *args], input=stdin, capture_output=True, text=True, env=_env(prefix), cwd="/", timeout=300
-    )
 
 
 def test_files_the_installer_writes(installed):
@@ -67,17 +33,17 @@ def test_files_the_installer_writes(installed):
     assert env["CONVERSA_PASSPHRASE"] not in installed["out"]  # never printed
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert "RECOVERY KEY" in installed["out"]  # shown once, at key creation
-    settings = _conversa(prefix, "settings").stdout
+    settings = conversa(prefix, "settings").stdout
     assert f"public_hostname = '{DOMAIN}'" in settings and "trusted_proxies = '127.0.0.1,::1'" in settings
     assert "host = '127.0.0.1'" in settings and f"port = {installed['port']}" in settings
     assert (data / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf").is_file()
-    assert re.search(r"\sboss\s+admin\s+active$", _conversa(prefix, "users", "list").stdout, re.M)
+    assert re.search(r"\sboss\s+admin\s+active$", conversa(prefix, "users", "list").stdout, re.M)
     # A server installs without the desktop extra.
     for dist in ("matplotlib", "pystray", "pillow", "sv-ttk"):
         r = subprocess.run([str(venv / "bin/python"), "-m", "pip", "show", dist], capture_output=True, text=True)
         assert r.returncode != 0, f"{dist} is installed on the server"
     # The installed wheel carries the extension: no checkout, no Node needed.
-    r = _conversa(prefix, "extension", "install", str(prefix / "ext"))
+    r = conversa(prefix, "extension", "install", str(prefix / "ext"))
     assert r.returncode == 0, r.stderr
     site = next(venv.glob("lib/python3*/site-packages"))
     assert (site / "desktop/extension_build/chromium/manifest.json").is_file()
@@ -148,87 +114,7 @@ def test_refusals_before_anything_is_written(tmp_path):
     assert bad.returncode == 1 and "--no-systemd" in bad.stderr
 
 
-# ---- the installed server behind the installed Caddyfile -----------------------------------------
-class Https:
-    """HTTPS to Caddy on a loopback port as a browser on the internet would: SNI and Host are the
-    public hostname; `source` picks the client's address (127.0.0.x) so clients can differ."""
-
-    def __init__(self, port: int, ca: Path):
-        self.port = port
-        self.ctx = ssl.create_default_context(cafile=str(ca))
-
-    def request(self, method, path, body=None, *, token=None, host=DOMAIN, source="127.0.0.2", headers=None):
-        raw = socket.create_connection(("127.0.0.1", self.port), timeout=60, source_address=(source, 0))
-        conn = http.client.HTTPSConnection(DOMAIN, self.port, timeout=120)
-        conn.sock = self.ctx.wrap_socket(raw, server_hostname=DOMAIN)
-        h = {"Host": host, **(headers or {})}
-        if token:
-            h["Authorization"] = f"Bearer {token}"
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        conn.request(method, path, body=data, headers=h)
-        resp = conn.getresponse()
-        out = resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-        conn.close()
-        return out
-
-    def login(self, username, password, **kw):
-        return self.request("POST", "/api/v1/auth/login", {"username": username, "password": password}, **kw)
-
-
-def _wait(check, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not come up")
-
-
-@pytest.fixture(scope="module")
-def behind_caddy(installed, tmp_path_factory):
-    prefix = installed["prefix"]
-    caddy_dir = tmp_path_factory.mktemp("caddy")
-    http_port, https_port = free_port(), free_port()
-    # The installer's Caddyfile, with global options for loopback ports and a private storage.
-    config = caddy_dir / "Caddyfile"
-    config.write_text(
-        f"{{\n\tadmin off\n\thttp_port {http_port}\n\thttps_port {https_port}\n\tskip_install_trust\n"
-        f"\tstorage file_system {{\n\t\troot {caddy_dir}/storage\n\t}}\n}}\n"
-        + (prefix / "etc/caddy/Caddyfile").read_text()
-    )
-    server_log = open(caddy_dir / "server.log", "wb")
-    server = subprocess.Popen(
-        [str(prefix / "opt/conversa/venv/bin/conversa"), "serve"],
-        env=_env(prefix), cwd="/", stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    caddy_log = open(caddy_dir / "caddy.log", "wb")
-    caddy = subprocess.Popen(
-        ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"],
-        env=dict(os.environ, XDG_CONFIG_HOME=str(caddy_dir), XDG_DATA_HOME=str(caddy_dir), HOME=str(caddy_dir)),
-        stdout=caddy_log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        ca = caddy_dir / "storage/pki/authorities/local/root.crt"
-        _wait(ca.exists, "Caddy's local CA")
-        client = Https(https_port, ca)
-        _wait(lambda: client.request("GET", "/api/v1/health")[0] == 200, "the server behind Caddy", timeout=180)
-        yield {"client": client, "http_port": http_port, "https_port": https_port, "prefix": prefix}
-    finally:
-        for p in (caddy, server):
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-
+# ---- the installed server behind the installed Caddyfile (vps_support.behind_caddy) ---------------
 def test_login_and_capture_over_https_with_the_public_hostname(behind_caddy):
     c = behind_caddy["client"]
     status, headers, body = c.login("boss", ADMIN_PASSWORD, headers={"Origin": EXTENSION_ORIGIN})
@@ -251,7 +137,7 @@ def test_login_and_capture_over_https_with_the_public_hostname(behind_caddy):
 
 def test_attendant_signs_in_through_the_proxy_and_sees_only_their_chats(behind_caddy):
     c, prefix = behind_caddy["client"], behind_caddy["prefix"]
-    r = _conversa(prefix, "users", "add", "ana", "--role", "attendant", "--password-stdin", stdin="ana-password-1\n")
+    r = conversa(prefix, "users", "add", "ana", "--role", "attendant", "--password-stdin", stdin="ana-password-1\n")
     assert r.returncode == 0, r.stderr
     status, _, body = c.login("ana", "ana-password-1", headers={"Origin": EXTENSION_ORIGIN})
     assert status == 200, body
@@ -300,7 +186,7 @@ def test_running_it_again_keeps_the_passphrase_data_and_admin(installed, behind_
     prefix = installed["prefix"]
     before = (prefix / "etc/conversa/conversa.env").read_bytes()
     # behind_caddy ran first: the server holds the data folder; an upgrade re-run must still work
-    r = _install(prefix, installed["port"], password="ignored-on-rerun")
+    r = install(prefix, installed["port"], password="ignored-on-rerun")
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "user boss already exists: kept" in r.stdout
     assert "RECOVERY KEY" not in r.stdout + r.stderr  # the keys were not made anew

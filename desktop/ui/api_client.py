@@ -7,6 +7,7 @@ Plain stdlib (urllib) so the window carries no server code; called only off the 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import urllib.error
 import urllib.parse
@@ -41,14 +42,36 @@ class Unreachable(ApiError):
         super().__init__(0, "unreachable", message)
 
 
+class Untrusted(Unreachable):
+    """HTTPS answered with a certificate no trusted authority signed (a private CA not given)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.code = "tls_untrusted"
+        self.reason = reason  # OpenSSL's, e.g. "unable to get local issuer certificate"
+
+
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """The system's trusted authorities, plus ``ca_file`` (PEM) when the server's certificate
+    comes from a private CA (Caddy's ``tls internal``, a company CA). Verification stays on:
+    a bad file raises here (OSError, ssl.SSLError) rather than being ignored."""
+    ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(cafile=ca_file)
+    return ctx
+
+
 class ApiClient:
     """One server, one signed-in user. Thread-safe: a lock serialises refreshes (the API revokes
     a device whose old refresh token is presented twice)."""
 
-    def __init__(self, base_url: str, *, timeout: float = 15.0, device: str = "Conversa desktop") -> None:
+    def __init__(self, base_url: str, *, timeout: float = 15.0, device: str = "Conversa desktop",
+                 ca_file: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.device = device
+        self.ca_file = ca_file or None
+        self._tls = tls_context(self.ca_file)
         self.access_token: str | None = None
         self.refresh_token: str | None = None
         self.user: dict | None = None
@@ -203,11 +226,14 @@ class ApiClient:
             hdrs["Authorization"] = f"Bearer {self.access_token}"
         req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
         try:
-            return urllib.request.urlopen(req, timeout=timeout or self.timeout)
+            return urllib.request.urlopen(req, timeout=timeout or self.timeout, context=self._tls)
         except urllib.error.HTTPError as e:
             raise _as_api_error(e) from None
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                raise Untrusted(f"{self.base_url}: the server's certificate is not trusted "
+                                f"({reason.verify_message})", reason.verify_message) from None
             raise Unreachable(f"{self.base_url} did not answer ({reason})") from None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import ssl
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
@@ -63,6 +64,8 @@ class Window:
         self.data_dir = settings.data_path
         saved = session_file.load(self.data_dir)
         self.remote_url: str | None = saved.get("server_url")
+        # A team server whose certificate comes from a private CA: that CA's file, kept with the URL.
+        self.remote_ca: str | None = saved.get("server_ca") if self.remote_url else None
         self.client = self._new_client(self.remote_url or (host.url if host else ""))
         self.status_model = StatusModel()
         self.tray_state = TrayState(labels={k: self.t(f"tray.{k}") for k in ("open", "pause", "resume", "quit")})
@@ -82,7 +85,12 @@ class Window:
 
     # -- construction --------------------------------------------------------------------------
     def _new_client(self, url: str) -> ApiClient:
-        client = ApiClient(url, device="Conversa desktop")
+        try:
+            client = ApiClient(url, device="Conversa desktop", ca_file=self.remote_ca)
+        except (OSError, ssl.SSLError) as e:
+            # The CA file went away or broke: still verify (system CAs), and say why it fails.
+            log.warning("the server's CA file %s cannot be read (%s)", self.remote_ca, e)
+            client = ApiClient(url, device="Conversa desktop")
         client.on_tokens = self._remember_tokens
         return client
 
@@ -216,10 +224,12 @@ class Window:
         # On a worker thread: a file write, no Tk.
         session_file.save(self.data_dir, refresh_token=body.get("refresh_token"), token_url=self.client.base_url)
 
-    def use_remote(self, url: str) -> None:
-        """First run chose a team server: this PC hosts nothing, the window administers that one."""
+    def use_remote(self, url: str, ca_file: str | None = None) -> None:
+        """First run chose a team server: this PC hosts nothing, the window administers that one.
+        ``ca_file``: the certificate of the private CA that signed the server's (empty: the system's)."""
         self.remote_url = url.rstrip("/")
-        session_file.save(self.data_dir, server_url=self.remote_url)
+        self.remote_ca = ca_file or None
+        session_file.save(self.data_dir, server_url=self.remote_url, server_ca=self.remote_ca)
         if self.host is not None:
             self.bridge.call(self.host.stop)
         self.client = self._new_client(self.remote_url)

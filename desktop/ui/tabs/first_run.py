@@ -1,5 +1,6 @@
 """First run: host on this PC (admin, key protection, recovery key, default model, pairing code)
-or connect to a team server (URL + sign-in).
+or connect to a team server (URL + sign-in; for a server whose certificate comes from a private CA,
+that CA's certificate file, verified against like the system's own CAs).
 
 The keys are created by app.py's host with the protection chosen here, before the server starts;
 everything after that (the admin, the model, the code) goes over HTTP like the rest of the window."""
@@ -7,11 +8,12 @@ everything after that (the admin, the model, the code) goes over HTTP like the r
 from __future__ import annotations
 
 import re
+import ssl
 import tkinter as tk
-from tkinter import ttk
+from tkinter import filedialog, ttk
 from typing import Any
 
-from desktop.ui.api_client import ApiClient, ApiError
+from desktop.ui.api_client import ApiClient, ApiError, Untrusted
 from desktop.ui.job_bar import JobBar
 from desktop.ui.pairing_view import PairingView
 
@@ -316,6 +318,14 @@ class FirstRun(ttk.Frame):
         self.remote_url = self._field(form, 0, "first.remote_url")
         self.remote_user = self._field(form, 1, "first.username")
         self.remote_password = self._field(form, 2, "first.password", secret=True)
+        ttk.Label(form, text=self.t("first.remote_ca")).grid(row=3, column=0, sticky="w", padx=(0, 10), pady=3)
+        ca_row = ttk.Frame(form)
+        ca_row.grid(row=3, column=1, sticky="w", pady=3)
+        self.remote_ca = ttk.Entry(ca_row, width=34)
+        self.remote_ca.pack(side="left")
+        ttk.Button(ca_row, text=self.t("first.browse"), command=self._pick_ca).pack(side="left", padx=6)
+        ttk.Label(form, text=self.t("first.remote_ca_help"), foreground="#555", wraplength=560,
+                  justify="left").grid(row=4, column=1, sticky="w")
         self.remote_error = ttk.Label(f, text="", foreground="#b3261e", wraplength=760)
         self.remote_error.pack(anchor="w", pady=6)
         row = ttk.Frame(f)
@@ -325,18 +335,30 @@ class FirstRun(ttk.Frame):
         self.remote_button.pack(side="left")
         ttk.Button(row, text=self.t("first.back"), command=self.show_choice).pack(side="left", padx=8)
 
+    def _pick_ca(self) -> None:
+        path = filedialog.askopenfilename(filetypes=[(self.t("first.remote_ca_files"), "*.crt *.pem *.cer"),
+                                                     ("*", "*")])
+        if path:
+            self.remote_ca.delete(0, "end")
+            self.remote_ca.insert(0, path)
+
     def connect(self) -> None:
         url = normalise_server_url(self.remote_url.get())
         user, password = self.remote_user.get().strip(), self.remote_password.get()
+        ca_file = self.remote_ca.get().strip() or None
+        try:
+            probe = ApiClient(url, ca_file=ca_file)
+        except (OSError, ssl.SSLError):
+            self.remote_error.configure(text=self.t("first.err_ca_file", path=ca_file))
+            return
         self.remote_button.state(["disabled"])
         self.remote_error.configure(text=self.t("first.connecting", url=url))
-        probe = ApiClient(url)
 
         def work() -> None:
             probe.get("/health")  # a wrong address fails here, before anything is saved
 
         def reachable(_r: Any) -> None:
-            self.window.use_remote(url)
+            self.window.use_remote(url, ca_file)
             self.window.sign_in(user, password, failed_login)
 
         def failed_login(why: str) -> None:
@@ -344,6 +366,9 @@ class FirstRun(ttk.Frame):
             self.remote_error.configure(text=why)
 
         def unreachable(e: BaseException) -> None:
-            failed_login(e.message if isinstance(e, ApiError) else str(e))
+            if isinstance(e, Untrusted):
+                failed_login(self.t("first.err_tls_untrusted", why=e.reason))
+            else:
+                failed_login(e.message if isinstance(e, ApiError) else str(e))
 
         self.window.bridge.call(work, reachable, unreachable)
