@@ -46,6 +46,11 @@ C_GRID = (0.4, 1.6)
 WEIGHT_GRID = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # adapter vs out of the box; 0 = not used
 INNER_FOLDS = 5
 MIN_CHECKED = 20  # fewer texts than this cannot be cross-validated: prior weight
+# A blend is used only when its inner cross-validated gain is evidence, not noise: at least this
+# much macro-F1 over the out of the box, and no worse than it on all inner folds but one. Chosen
+# before measuring (a gain smaller than one text in a fold is a tie), not tuned on any score.
+MIN_GAIN = 0.01
+FOLDS_MAY_LOSE = 1
 SEED_C = 0.25  # the built-in adapter's ~100 examples per language (out-of-the-box scores use it)
 # 2- and 4-star reviews sit between the classes: counted also as neutral with this weight, they
 # teach the adapter where "neutral" begins (pt-BR nested CV, tests/bench/nested_cv.py: 0.709
@@ -325,7 +330,8 @@ def choose(examples, task: str, base: BaseFn, c_grid=None) -> dict | None:
     """Settings of a team adapter by ``INNER_FOLDS``-fold cross-validation on its own examples:
     every fold is scored by an adapter that did not see it, blended with the out of the box at
     each weight of ``WEIGHT_GRID``. Returns the best ``{"c", "weight", "score", "base"}`` (the
-    adapter must beat the out of the box to be used; among equal blends, the larger weight), or None
+    adapter must beat the out of the box by ``MIN_GAIN`` and on every inner fold but
+    ``FOLDS_MAY_LOSE`` to be used; among equal blends, the larger weight), or None
     when there are too few examples to cross-validate (fewer than ``MIN_CHECKED`` texts, or a
     label with fewer texts than folds)."""
     examples = _usable(examples, task)
@@ -341,7 +347,19 @@ def choose(examples, task: str, base: BaseFn, c_grid=None) -> dict | None:
     bases = [base(texts[key][0]) for key in order]
     # Scored as if every label were equally frequent: the label mix of imported data (a review
     # pool is mostly 5-star) says nothing about the mix of the conversations to come.
-    base_score = macro_f1(gold, [max(b, key=b.get) for b in bases], balanced=True)
+    base_labels = [max(b, key=b.get) for b in bases]
+    base_score = macro_f1(gold, base_labels, balanced=True)
+    spans, start = [], 0
+    for fold in folds:
+        spans.append((start, start + len(fold)))
+        start += len(fold)
+
+    base_folds = [macro_f1(gold[a:b], base_labels[a:b], balanced=True) for a, b in spans]
+
+    def folds_lost(labels: list[str]) -> int:
+        scores = [macro_f1(gold[a:b], labels[a:b], balanced=True) for a, b in spans]
+        return sum(s < b - 1e-9 for s, b in zip(scores, base_folds, strict=True))
+
     best = {"c": None, "weight": 0.0, "score": base_score, "base": base_score}
     for c in c_grid or C_GRID:
         probs: dict[int, dict] = {}
@@ -351,8 +369,11 @@ def choose(examples, task: str, base: BaseFn, c_grid=None) -> dict | None:
                 probs[key] = ad.predict_proba(texts[key][0])
         ad_probs = [probs[key] for key in order]
         for w in WEIGHT_GRID[1:]:
-            score = macro_f1(gold, _blend_labels(ad_probs, bases, w), balanced=True)
-            # A tie with the out of the box keeps it; a tie between weights trusts the team more.
+            labels = _blend_labels(ad_probs, bases, w)
+            score = macro_f1(gold, labels, balanced=True)
+            if score < base_score + MIN_GAIN - 1e-9 or folds_lost(labels) > FOLDS_MAY_LOSE:
+                continue  # not evidence that the team's examples help
+            # A tie between blends trusts the team more.
             if score > best["score"] + 1e-9 or (best["weight"] and score > best["score"] - 1e-9 and w > best["weight"]):
                 best = {"c": c, "weight": w, "score": score, "base": base_score}
     if best["c"] is None:  # the out of the box wins: keep a fitted adapter, with weight 0
