@@ -143,18 +143,19 @@ def start_model(settings: Settings, model_id: str | None = None):
     return engine
 
 
-def build_service(settings: Settings, *, with_model: bool = True) -> Service:
-    """The serving service: call it holding the data folder's lock (`serve_lock`)."""
+def build_service(settings: Settings, *, with_model: bool = True, start_engine: bool = True) -> Service:
+    """The serving service: call it holding the data folder's lock (`serve_lock`). With
+    ``start_engine=False`` the caller starts the model loading itself (`service.engine.start()`)."""
+    store = open_store(settings, upgrade_keys=True)  # first: see LocalServer.start
     from desktop.service import Service
     from llm.engine import Engine
 
-    store = open_store(settings, upgrade_keys=True)
     engine = (
         (remote_engine(settings) if settings.inference_url else Engine(engine_settings(settings)))
         if with_model
         else None
     )
-    if engine:
+    if engine and start_engine:
         engine.start()
     return Service(settings, store, engine, engine_factory=Engine)
 
@@ -309,6 +310,7 @@ class LocalServer:
         (the model may still be loading). Raises KeysUnavailable, OSError (port) or RuntimeError."""
         import asyncio
         import dataclasses
+        import importlib
         import threading
 
         if self.running:
@@ -316,7 +318,16 @@ class LocalServer:
         self.claim()
         if passphrase:
             self.settings = dataclasses.replace(self.settings, passphrase=passphrase)
-        service = build_service(self.settings)
+        # The server's modules (aiohttp, routes, use cases) are imported on a thread of their own
+        # meanwhile the store's key is derived here: scrypt releases the GIL, so the two overlap.
+        # The store's own modules first, on this thread: the two threads then never wait for
+        # each other's module locks in a cycle (a cross-thread import deadlock).
+        importlib.import_module("desktop.store.database")
+        threading.Thread(target=importlib.import_module, args=("desktop.server",), name="conversa-imports",
+                         daemon=True).start()
+        # The model starts loading once the server listens: its thread (llama_cpp's imports, the
+        # file read) would otherwise compete for the GIL with the server's start.
+        service = build_service(self.settings, start_engine=False)
         self._service = service
         self._started.clear()
         self.error = None
@@ -333,6 +344,8 @@ class LocalServer:
                     self.error = f"{type(e).__name__}: {e}"
                     self._started.set()
                     return
+                if service.engine:  # before any request is handled: none sees it unstarted
+                    service.engine.start()
                 self._started.set()
                 await self._stop_event.wait()
                 await runner.cleanup()
