@@ -80,6 +80,7 @@ class Window:
         self.server_up: bool | None = None
         self.closed = False
         self._probing = False
+        self._status_shown: tuple | None = None
         self._build()
 
     # -- construction --------------------------------------------------------------------------
@@ -164,9 +165,11 @@ class Window:
                      on_error: Callable[[str], None] | None = None) -> None:
         """Start the hosted server off the Tk thread; ``then()`` once it listens."""
         self.status_server.configure(text=self.t("status.starting"))
+        self._status_shown = None  # the next probe rewrites the bar
 
         def failed(e: BaseException) -> None:
             self.status_server.configure(text="")
+            self._status_shown = None
             why = getattr(e, "message", None) or str(e)
             if "wrong passphrase" in why:
                 why = self.t("unlock.wrong")
@@ -329,6 +332,10 @@ class Window:
 
     def _show_status(self) -> None:
         s = self.status_model.texts(self.t)
+        shown = (s["server"], s["model"], s["jobs"], bool(self.status_model.paused))
+        if shown == self._status_shown:  # every probe: no Tcl calls, no icon redraw when unchanged
+            return
+        self._status_shown = shown
         self.status_server.configure(text=s["server"])
         self.status_model_lbl.configure(text=s["model"])
         self.status_jobs.configure(text=s["jobs"])
