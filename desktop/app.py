@@ -259,6 +259,7 @@ class LocalServer:
         self._stop_event = None
         self._service: Service | None = None
         self._started = threading.Event()
+        self._preload: threading.Thread | None = None
         self.error: str | None = None
 
     @property
@@ -305,12 +306,28 @@ class LocalServer:
             self.settings = dataclasses.replace(self.settings, passphrase=passphrase)
         return {"method": setup.method, "recovery_key": setup.recovery_key}
 
+    def preload(self) -> None:
+        """Import the server's modules (the store's, aiohttp, routes, use cases) on a thread of
+        their own while `start` derives the store's key (scrypt releases the GIL), so the two
+        overlap. One thread, the store's modules first: `start` then only waits for module
+        locks this thread holds, never in a cycle. (Started before the window is built, it took
+        the GIL from Tk's thread: the window showed 0.15 s later for 0.08 s sooner serving.)"""
+        import importlib
+        import threading
+
+        if self._preload is None:
+            def work() -> None:
+                importlib.import_module("desktop.store.database")
+                importlib.import_module("desktop.server")
+
+            self._preload = threading.Thread(target=work, name="conversa-imports", daemon=True)
+            self._preload.start()
+
     def start(self, passphrase: str = "", timeout: float = 60) -> None:
         """Open the store, start the model loading and the HTTP server; returns once it listens
         (the model may still be loading). Raises KeysUnavailable, OSError (port) or RuntimeError."""
         import asyncio
         import dataclasses
-        import importlib
         import threading
 
         if self.running:
@@ -318,13 +335,7 @@ class LocalServer:
         self.claim()
         if passphrase:
             self.settings = dataclasses.replace(self.settings, passphrase=passphrase)
-        # The server's modules (aiohttp, routes, use cases) are imported on a thread of their own
-        # meanwhile the store's key is derived here: scrypt releases the GIL, so the two overlap.
-        # The store's own modules first, on this thread: the two threads then never wait for
-        # each other's module locks in a cycle (a cross-thread import deadlock).
-        importlib.import_module("desktop.store.database")
-        threading.Thread(target=importlib.import_module, args=("desktop.server",), name="conversa-imports",
-                         daemon=True).start()
+        self.preload()
         # The model starts loading once the server listens: its thread (llama_cpp's imports, the
         # file read) would otherwise compete for the GIL with the server's start.
         service = build_service(self.settings, start_engine=False)
