@@ -1,8 +1,9 @@
 """The tray under plain X11 (pystray's xorg backend draws no menu) with a real tray host (trayer)
 under Xvfb and a server hosted in this process: a real click on the docked icon opens the tray's
 menu as a Tk popup at the pointer (open window, server and model state, pause/resume, quit);
-its pause entry pauses analysis on the server (GET /analysis), its quit entry quits and the port
-is released. The open popup is written to tests/artifacts/tray_menu_x11.png."""
+its open entry shows the hidden window, its pause entry pauses analysis on the server
+(GET /analysis), its quit entry quits and the port is released. The open popup is written to
+tests/artifacts/tray_menu_x11.png."""
 
 from __future__ import annotations
 
@@ -103,8 +104,16 @@ def test_x11_tray_click_opens_the_tk_menu(display, tmp_path, model_file, monkeyp
         root.update()
         screenshot("tray_menu_x11")
 
+        # "Open Conversa" brings the hidden window back.
+        click_entry(menu, 0)
+        pump(root, lambda: root.state() == "normal" and root.winfo_ismapped(), bridge=w.bridge)
+        w.close_window()  # back into the tray (there is one)
+        pump(root, lambda: root.state() == "withdrawn", bridge=w.bridge)
+
         # Pause from the popup: the server says so.
         token = srv.login()["access_token"]
+        click_icon(wid)
+        pump(root, lambda: menu.winfo_ismapped(), bridge=w.bridge)
         click_entry(menu, 4)
         pump(root, lambda: srv.request("GET", "/api/v1/analysis", token=token).json() == {"paused": True},
              bridge=w.bridge)
