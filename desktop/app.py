@@ -146,7 +146,7 @@ def start_model(settings: Settings, model_id: str | None = None):
 def build_service(settings: Settings, *, with_model: bool = True, start_engine: bool = True) -> Service:
     """The serving service: call it holding the data folder's lock (`serve_lock`). With
     ``start_engine=False`` the caller starts the model loading itself (`service.engine.start()`)."""
-    store = open_store(settings, upgrade_keys=True)  # first: see LocalServer.start
+    store = open_store(settings, upgrade_keys=True)  # first: see LocalServer.preload
     from desktop.service import Service
     from llm.engine import Engine
 
