@@ -13,6 +13,9 @@ command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v caddy >/dev/null || need+=(caddy)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v desktop-file-validate >/dev/null || need+=(desktop-file-utils)
+# The window's text under Xvfb: DejaVu for its symbols (✓ ⟳ ●), colour emoji for chat text.
+fc-list | grep -q "DejaVu Sans" || need+=(fonts-dejavu-core)
+fc-list | grep -q "Noto Color Emoji" || need+=(fonts-noto-color-emoji)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then

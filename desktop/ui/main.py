@@ -9,6 +9,17 @@ from typing import Any
 from desktop.config import Settings
 from desktop.ui.single_instance import ask_running_to_show
 
+# Tk's thread shares the GIL with the hosted server, the model's threads and the tray; it gives
+# the GIL up around every Tcl call and may then wait a whole switch interval to get it back while
+# another thread runs Python (tokenising, a model load). With Python's 5 ms default the loop
+# stalled 66-83 ms during a model Test in tests/bench/bench_desktop.py, with 1 ms 22-32 ms.
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
+def share_gil_with_tk() -> None:
+    """Called once by the process that runs the window (and by the benchmark that imitates it)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+
 
 def run(settings: Settings, host: Any = None, *, hidden: bool = False) -> int:
     """Until the user quits. ``host`` (app.LocalServer) starts and stops this PC's server; the
@@ -20,6 +31,8 @@ def run(settings: Settings, host: Any = None, *, hidden: bool = False) -> int:
     import tkinter as tk
 
     from desktop.ui.window import Window
+
+    share_gil_with_tk()
 
     root = tk.Tk(className="Conversa")
     window = Window(root, settings, host, hidden=hidden)

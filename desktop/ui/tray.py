@@ -2,8 +2,9 @@
 time without a display, and `conversa serve` runs on headless machines.
 
 Menu callbacks run on pystray's thread: they only hand events to the window's queue (the
-bridge), never touch Tk. pystray's plain X11 backend has no menu (a click runs the default
-item, "open the window"); the window's own menu has the same commands."""
+bridge), never touch Tk. pystray's plain X11 backend has no menu (HAS_MENU is False: a left
+click only runs the default item): there the click asks the window for the same menu as a Tk
+popup at the pointer (`TrayActions.show_menu`), built on the Tk thread."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class TrayActions:
     open_window: Callable[[], None]
     toggle_pause: Callable[[], None]
     quit: Callable[[], None]
+    # Where the backend draws no menu: show menu_items() some other way (the window's Tk popup).
+    show_menu: Callable[[], None] | None = None
 
 
 @dataclass
@@ -68,6 +71,19 @@ def x11_tray_present() -> bool:
         d.close()
 
 
+def _receive_clicks(icon) -> None:
+    """pystray 0.19's X11 icon window selects only expose and structure events, so the X server
+    never sends it the button presses its click handler waits for (a click did nothing): add
+    them. Done before its thread starts, on the icon's own window."""
+    from Xlib import X
+
+    window, disp = getattr(icon, "_window", None), getattr(icon, "_display", None)
+    if window is None or disp is None:
+        return
+    window.change_attributes(event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask)
+    disp.flush()
+
+
 class Tray:
     def __init__(self, actions: TrayActions, state: TrayState) -> None:
         self.actions = actions
@@ -75,6 +91,7 @@ class Tray:
         self.icon = None
         self.ready = threading.Event()
         self.error: str | None = None
+        self.has_menu = True  # False on pystray's X11 backend: the click asks for show_menu
 
     def menu_items(self) -> list[tuple[str, Callable[[], None] | None]]:
         """(label, action) rows; the state rows have no action. Plain data, unit-tested."""
@@ -108,7 +125,13 @@ class Tray:
                 enabled=lambda _i: self.menu_items()[index][1] is not None,
             )
 
-        menu = pystray.Menu(item(0, default=True), item(1), item(2), pystray.Menu.SEPARATOR, item(3), item(4))
+        self.has_menu = bool(getattr(pystray.Icon, "HAS_MENU", True))
+        if self.has_menu or self.actions.show_menu is None:
+            menu = pystray.Menu(item(0, default=True), item(1), item(2), pystray.Menu.SEPARATOR, item(3), item(4))
+        else:
+            # Only the default item is ever run here (on a left click): it asks for the popup.
+            show_menu = self.actions.show_menu
+            menu = pystray.Menu(pystray.MenuItem("Conversa", lambda _icon, _item: show_menu(), default=True))
 
         def setup(icon) -> None:
             try:
@@ -128,6 +151,7 @@ class Tray:
         try:
             self.icon = icon = pystray.Icon("conversa", icon_image(), "Conversa", menu)
             if type(icon).__module__.endswith("_xorg"):
+                _receive_clicks(icon)
                 # The X11 backend's run_detached() starts a second setup thread that waits forever
                 # (and keeps the process alive after quitting): run it on a thread of ours instead.
                 threading.Thread(target=lambda: icon.run(setup), name="conversa-tray", daemon=True).start()

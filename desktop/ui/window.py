@@ -71,8 +71,10 @@ class Window:
         self.tray_state = TrayState(labels={k: self.t(f"tray.{k}") for k in ("open", "pause", "resume", "quit")})
         self.tray = Tray(TrayActions(open_window=lambda: self.bridge.post(lambda _v: self.show()),
                                      toggle_pause=lambda: self.bridge.post(lambda _v: self.toggle_pause()),
-                                     quit=lambda: self.bridge.post(lambda _v: self.quit())),
+                                     quit=lambda: self.bridge.post(lambda _v: self.quit()),
+                                     show_menu=lambda: self.bridge.post(lambda _v: self.show_tray_menu())),
                          self.tray_state)
+        self.tray_menu: tk.Menu | None = None
         self.beacon: Beacon | None = None
         self.views: dict[str, Any] = {}
         self.notebook: ttk.Notebook | None = None
@@ -81,6 +83,7 @@ class Window:
         self.server_up: bool | None = None
         self.closed = False
         self._probing = False
+        self._status_shown: tuple | None = None
         self._build()
 
     # -- construction --------------------------------------------------------------------------
@@ -170,9 +173,11 @@ class Window:
                      on_error: Callable[[str], None] | None = None) -> None:
         """Start the hosted server off the Tk thread; ``then()`` once it listens."""
         self.status_server.configure(text=self.t("status.starting"))
+        self._status_shown = None  # the next probe rewrites the bar
 
         def failed(e: BaseException) -> None:
             self.status_server.configure(text="")
+            self._status_shown = None
             why = getattr(e, "message", None) or str(e)
             if "wrong passphrase" in why:
                 why = self.t("unlock.wrong")
@@ -337,6 +342,10 @@ class Window:
 
     def _show_status(self) -> None:
         s = self.status_model.texts(self.t)
+        shown = (s["server"], s["model"], s["jobs"], bool(self.status_model.paused))
+        if shown == self._status_shown:  # every probe: no Tcl calls, no icon redraw when unchanged
+            return
+        self._status_shown = shown
         self.status_server.configure(text=s["server"])
         self.status_model_lbl.configure(text=s["model"])
         self.status_jobs.configure(text=s["jobs"])
@@ -378,6 +387,25 @@ class Window:
         self.root.attributes("-topmost", True)
         self.root.after(300, lambda: self.closed or self.root.attributes("-topmost", False))
         self.root.focus_force()
+
+    def show_tray_menu(self) -> None:
+        """The tray's menu as a Tk popup at the pointer, for a tray backend that draws none
+        (pystray on plain X11). Built here, on the Tk thread, from the same rows as pystray's."""
+        if self.closed:
+            return
+        menu = self.tray_menu
+        if menu is None:
+            menu = self.tray_menu = tk.Menu(self.root, tearoff=False)
+        menu.delete(0, "end")
+        for i, (label, action) in enumerate(self.tray.menu_items()):
+            if i == 3:
+                menu.add_separator()
+            if action is None:
+                menu.add_command(label=label, state="disabled")
+            else:
+                menu.add_command(label=label, command=action)
+        x, y = self.root.winfo_pointerxy()
+        menu.tk_popup(x, y)  # keeps its grab: a click elsewhere closes it
 
     def close_window(self) -> None:
         """The window's close button: hide into the tray when there is one, else quit."""

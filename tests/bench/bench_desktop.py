@@ -93,7 +93,10 @@ def _summary(name: str, gaps: list[float]) -> None:
 def bench_stall(model_file: Path) -> None:
     from desktop.app import LocalServer
     from desktop.config import load
+    from desktop.ui.main import share_gil_with_tk
     from desktop.ui.window import Window
+
+    share_gil_with_tk()  # as `conversa` does (desktop.ui.main.run)
 
     with tempfile.TemporaryDirectory(prefix="bench-desktop-") as tmp_name:
         tmp = Path(tmp_name)

@@ -91,6 +91,8 @@ class View(Tab):
         super().__init__(master, ctx)
         t = ctx.t
         self.data: dict[str, Any] = {}
+        self._rows: dict[str, tuple[str, ...]] = {}  # what the table shows, by model id
+        self._texts: dict[str, str] = {}  # what the state labels show
         self.active_text = ttk.Label(self, text=t("state.loading"), font=("TkDefaultFont", 11, "bold"))
         self.active_text.pack(anchor="w")
         self.machine_text = ttk.Label(self, text="", foreground="#555")
@@ -152,23 +154,41 @@ class View(Tab):
             return
         t = self.ctx.t
         self.data = data
-        keep = self.tree.selection()
-        self.tree.delete(*self.tree.get_children())
-        for mid, cells in model_rows(data, t):
-            self.tree.insert("", "end", iid=mid, values=cells)
-        if keep and self.tree.exists(keep[0]):
-            self.tree.selection_set(keep[0])
+        self._show_rows(model_rows(data, t))
         a = data.get("active") or {}
-        self.active_text.configure(text=t("models.active", id=a.get("id") or "—",
-                                          state=t(f"models.engine_{a.get('state', 'unavailable')}")))
+        self._set_text(self.active_text, t("models.active", id=a.get("id") or "—",
+                                           state=t(f"models.engine_{a.get('state', 'unavailable')}")))
         m = data.get("machine") or {}
         if m.get("mem_total"):
-            self.machine_text.configure(text=t("models.machine", total=f"{m['mem_total'] / 2**30:.1f}",
-                                               free=f"{(m.get('mem_available') or 0) / 2**30:.1f}"))
+            self._set_text(self.machine_text, t("models.machine", total=f"{m['mem_total'] / 2**30:.1f}",
+                                                free=f"{(m.get('mem_available') or 0) / 2**30:.1f}"))
         for name, entry in self.fields.items():
             if not entry.get() and a.get(name) is not None:
                 entry.insert(0, str(a[name]))
         self._selected()
+
+    def _show_rows(self, rows: list[tuple[str, tuple[str, ...]]]) -> None:
+        """Only the rows that changed: every Tcl call gives up the GIL, which the model's and the
+        server's threads then hold for a while (a full rebuild stalled the window)."""
+        wanted = dict(rows)
+        for mid in [m for m in self._rows if m not in wanted]:
+            self.tree.delete(mid)
+            del self._rows[mid]
+        for i, (mid, cells) in enumerate(rows):
+            if mid not in self._rows:
+                self.tree.insert("", i, iid=mid, values=cells)
+            elif self._rows[mid] != cells:
+                self.tree.item(mid, values=cells)
+            self._rows[mid] = cells
+        if list(self._rows) != [mid for mid, _ in rows]:  # the order changed
+            for i, (mid, _) in enumerate(rows):
+                self.tree.move(mid, "", i)
+            self._rows = {mid: self._rows[mid] for mid, _ in rows}
+
+    def _set_text(self, label: ttk.Label, text: str) -> None:
+        if self._texts.get(str(label)) != text:
+            label.configure(text=text)
+            self._texts[str(label)] = text
 
     def _error(self, e: BaseException) -> None:
         if self.winfo_exists():
