@@ -244,9 +244,11 @@ _GRIPE = re.compile(
 )
 _ASKS = re.compile(
     r"\?|\b(quando|quanto|qual|onde|como (?:faço|faco|fica|posso|funciona)|pode|posso|quero|queria|gostaria|"
-    r"preciso|when|how|what|where|can|could|i want|i need)\b",
+    r"preciso|when|how|what(?! an?\b)|where|can|could|i want|i need)\b",
     re.I,
 )
+# The attendant committing to do something ("vou montar a lista", "I'll send it").
+_PROMISE = re.compile(r"\b(vou|vamos|irei)\s+\w+r\b|\blet me \w+|\bi'?ll \w+|\bwe'?ll \w+", re.I)
 _ORDER_ASK = re.compile(r"n[úu]mero do pedido|order number", re.I)
 LOW_CONFIDENCE = 0.45  # below it the intent's own templates assume too much: ask first
 
@@ -343,8 +345,10 @@ def wrong_for_moment(text: str, moment: Moment) -> bool:
         return True  # nothing was asked: nothing to look into
     if moment.unhappy and (_SALES.search(text) or _RETENTION.search(text)):
         return True
-    if moment.refund and _CHECK.search(text) and not (_ASK.search(text) or _APOLOGY.search(text)):
-        return True  # "vou verificar" alone to someone owed money
+    if (moment.refund or moment.unhappy) and _CHECK.search(text) and not (_ASK.search(text) or _APOLOGY.search(text)):
+        return True  # "vou verificar" alone to someone owed money or upset: no apology, nothing asked
+    if _CHECK.search(text) and not _ASK.search(text) and any(_PROMISE.search(o) for o in moment.recent_out):
+        return True  # the attendant already said what they will do: a second bare promise adds nothing
     return any(SequenceMatcher(None, _norm(text), _norm(o)).ratio() > 0.8 for o in moment.recent_out)
 
 
