@@ -30,6 +30,7 @@ from desktop.team_metrics import (
     HEALTH_LIST_LIMIT,
     TOP_CONTACTS,
     Targets,
+    attendant_rows_for,
 )
 
 log = logging.getLogger(__name__)
@@ -239,15 +240,9 @@ def _attendants(
     res: dict[str, list[float]] = defaultdict(list)
     for att, r in resolved:
         res[att].append(r)
-    feedback: dict[str, Counter] = defaultdict(Counter)
-    for r in team_reports.feedback_counts(store, user, start, end):
-        feedback[r["user_id"]][r["action"]] += r["n"]
-    names = team_reports.usernames(store)
-    ids = {u for u in conversations if u} | set(feedback)
-    if user:
-        ids &= {user}
+    feedback, names, ids = attendant_rows_for(store, user, start, end, conversations)
     out = []
-    for uid in sorted(ids):
+    for uid in ids:
         f, r, mood = runs.get(uid, []), sorted(res.get(uid, [])), labelled.get(uid, Counter())
         n_f = sum(n for _, n in f)
         n_labelled = sum(mood.values())

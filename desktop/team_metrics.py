@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -136,15 +137,9 @@ def _attendants(
     by_user: dict[str | None, list[str]] = defaultdict(list)
     for c in active:
         by_user[attendant.get(c)].append(c)
-    feedback: dict[str, Counter] = defaultdict(Counter)
-    for r in team_reports.feedback_counts(store, user, win.start, win.end):
-        feedback[r["user_id"]][r["action"]] += r["n"]
-    names = team_reports.usernames(store)
-    ids = {u for u in by_user if u} | set(feedback)
-    if user:
-        ids &= {user}
+    feedback, names, ids = attendant_rows_for(store, user, win.start, win.end, by_user)
     out = []
-    for uid in sorted(ids):
+    for uid in ids:
         convs = by_user.get(uid, [])
         frt = [x for c in convs for x in frt_by_conv.get(c, ())]
         res = [resolution[c] for c in convs if c in resolution]
@@ -162,6 +157,20 @@ def _attendants(
             }
         )
     return out
+
+
+def attendant_rows_for(
+    store: Store, user: str | None, start: float | None, end: float | None, attendants: Iterable[str | None]
+) -> tuple[dict[str, Counter], dict[str, str], list[str]]:
+    """Suggestion feedback per user in [start, end), usernames, and the users who get a row: those
+    with a conversation or feedback in the period (only `user` when one is asked for), sorted."""
+    feedback: dict[str, Counter] = defaultdict(Counter)
+    for r in team_reports.feedback_counts(store, user, start, end):
+        feedback[r["user_id"]][r["action"]] += r["n"]
+    ids = {u for u in attendants if u} | set(feedback)
+    if user:
+        ids &= {user}
+    return feedback, team_reports.usernames(store), sorted(ids)
 
 
 def _finite(value: Any) -> bool:
