@@ -73,6 +73,14 @@ def refresh(store: Store, timezone: str, now: float, limit: int = CHUNK) -> int:
     return _left(store)
 
 
+def _grouped(rows: list[dict[str, Any]], key: str) -> defaultdict[str, list[dict[str, Any]]]:
+    """Rows by one column's value, in their order (a missing key reads as no rows)."""
+    out: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        out[r[key]].append(r)
+    return out
+
+
 def _marks(ids: list[str]) -> str:
     return ",".join("?" * len(ids))
 
@@ -87,20 +95,22 @@ def _rebuild_conversations(store: Store, ids: list[str], tz: tzinfo) -> None:
             tuple(ids),
         )
     }
-    msgs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for m in store.q(
-        f"SELECT conversation_id, direction, kind, ts, sort_ts FROM messages WHERE conversation_id IN ({marks})"
-        " ORDER BY conversation_id, sort_ts, seq",
-        tuple(ids),
-    ):
-        msgs[m["conversation_id"]].append(m)
-    labels: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in store.q(
-        "SELECT conversation_id, sentiment_label, intent_label, created_at FROM insights"
-        f" WHERE conversation_id IN ({marks}) AND sentiment_label IS NOT NULL ORDER BY created_at, rowid",
-        tuple(ids),
-    ):
-        labels[r["conversation_id"]].append(r)
+    msgs = _grouped(
+        store.q(
+            f"SELECT conversation_id, direction, kind, ts, sort_ts FROM messages WHERE conversation_id IN ({marks})"
+            " ORDER BY conversation_id, sort_ts, seq",
+            tuple(ids),
+        ),
+        "conversation_id",
+    )
+    labels = _grouped(
+        store.q(
+            "SELECT conversation_id, sentiment_label, intent_label, created_at FROM insights"
+            f" WHERE conversation_id IN ({marks}) AND sentiment_label IS NOT NULL ORDER BY created_at, rowid",
+            tuple(ids),
+        ),
+        "conversation_id",
+    )
     before = {
         r["conversation_id"]: r["contact_id"]
         for r in store.q(
@@ -247,14 +257,15 @@ def _rebuild_health(store: Store, contact_ids: list[str], tz: tzinfo, cp: float)
     found = {
         r["id"]: r for r in store.q(f"SELECT id, stage, value FROM contacts WHERE id IN ({marks})", tuple(contact_ids))
     }
-    msgs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for m in store.q(
-        "SELECT c.contact_id, m.conversation_id, m.direction, m.sort_ts FROM messages m"
-        f" JOIN conversations c ON c.id = m.conversation_id WHERE c.contact_id IN ({marks})"
-        " AND m.kind != 'system' AND m.sort_ts != '' ORDER BY c.contact_id, m.conversation_id",
-        tuple(contact_ids),
-    ):
-        msgs[m["contact_id"]].append(m)
+    msgs = _grouped(
+        store.q(
+            "SELECT c.contact_id, m.conversation_id, m.direction, m.sort_ts FROM messages m"
+            f" JOIN conversations c ON c.id = m.conversation_id WHERE c.contact_id IN ({marks})"
+            " AND m.kind != 'system' AND m.sort_ts != '' ORDER BY c.contact_id, m.conversation_id",
+            tuple(contact_ids),
+        ),
+        "contact_id",
+    )
     sentiments: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for r in store.q(
         "SELECT c.contact_id, i.sentiment_label, i.created_at FROM insights i"
