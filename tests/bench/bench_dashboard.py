@@ -30,6 +30,7 @@ from desktop.store.database import Store  # noqa: E402
 from desktop.ui.api_client import ApiClient  # noqa: E402
 from desktop.ui.bridge import Bridge  # noqa: E402
 from desktop.ui.i18n import Strings  # noqa: E402
+from desktop.ui.main import share_gil_with_tk  # noqa: E402
 from desktop.ui.tabs import TabContext  # noqa: E402
 from desktop.ui.tabs.dashboard import View  # noqa: E402
 
@@ -125,6 +126,7 @@ def main() -> None:
         try:
             client = ApiClient(f"http://{server.host}/api/v1", timeout=600)
             client.login("admin", ADMIN_PASSWORD)
+            share_gil_with_tk()  # as `conversa` does (desktop.ui.main.run)
             root = tk.Tk()
             root.geometry("1366x800+0+0")
             bridge = Bridge()
