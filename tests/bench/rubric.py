@@ -122,8 +122,10 @@ def summary_grade(text: str, rule: dict, conversation: str, customer_messages: i
 def factual_grade(suggestions: list[str], question: dict, allowed: str) -> tuple[bool, bool]:
     """(right, invented) over the offered replies: right = one states the expected fact (for a
     question no source answers: none states a number and one asks or promises to check);
-    invented = one states a number or link that neither the chat nor the shop's sources hold."""
-    invented = any(unsupported(s, allowed) for s in suggestions)
+    invented = one states a number or link that neither the chat nor the shop's sources hold
+    (the expected answer itself is never invented: a Pix price is computed, not quoted)."""
+    answer = question["answer"]
+    invented = any(unsupported(re.sub(answer, "", s, flags=re.I) if answer else s, allowed) for s in suggestions)
     if question["answer"] is None:
         chat = "\n".join(m.get("text") or "" for m in question["messages"])
         right = not any(unsupported(s, chat) for s in suggestions) and any(
