@@ -86,9 +86,15 @@ def unsupported(text: str, allowed: str) -> list[str]:
         if m.startswith(("http", "www")):
             if m.rstrip(".,!?)") not in allowed:
                 out.append(m)
-        elif re.sub(r"\D", "", m) and re.sub(r"\D", "", m) not in allowed_digits:
+        elif re.sub(r"\D", "", m) and not _same_amount(m) & allowed_digits:
             out.append(m)
     return out
+
+
+def _same_amount(number: str) -> set[str]:
+    """The digits of a number, and of the same whole amount written without cents (200,00 = 200)."""
+    digits = re.sub(r"\D", "", number)
+    return {digits, digits[:-2]} if re.search(r"\d[.,]00$", number) else {digits}
 
 
 def grade(suggestion: str, rule: dict, allowed: str) -> str:
