@@ -36,7 +36,7 @@ FALLBACKS: dict[str, dict[str, list[str]]] = {
             "Sinto muito que queira cancelar. Posso ajudar com alguma outra opção antes?",
         ],
         "order_status": [
-            "Vou verificar o status do seu pedido agora mesmo{nome} e já te aviso.",
+            "Vou verificar o status do seu pedido agora mesmo e já te aviso{nome}.",
             "Pode me confirmar o número do pedido para eu consultar a entrega?",
         ],
         "greeting_smalltalk": [
@@ -71,7 +71,7 @@ FALLBACKS: dict[str, dict[str, list[str]]] = {
             "Sorry to hear you want to cancel. Is there anything else I can offer first?",
         ],
         "order_status": [
-            "Let me check your order status right now{nome} and I'll let you know.",
+            "Let me check your order status right now and I'll let you know{nome}.",
             "Could you confirm your order number so I can track the delivery?",
         ],
         "greeting_smalltalk": [
