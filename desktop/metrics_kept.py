@@ -274,7 +274,7 @@ def _score_sql(at: str, last: str, waiting: str, negative: str) -> str:
         f" - CASE WHEN ({at} - {last}) / 86400.0 >= 30 THEN {p['inactive_30d']}"
         f" WHEN ({at} - {last}) / 86400.0 >= 14 THEN {p['inactive_14d']} ELSE 0 END"
     )
-    return f"max(0, min(100, CASE WHEN stage = :lost THEN min({raw}, {health_score.LOST_CAP}) ELSE {raw} END))"
+    return f"max(0, min(100, CASE WHEN stage = :lost_stage THEN min({raw}, {health_score.LOST_CAP}) ELSE {raw} END))"
 
 
 # A score changes with time only when `now` crosses one of these instants: the next one is kept,
@@ -299,7 +299,7 @@ _ROW = "SELECT contact_id, stage, last_at, waiting_since, negative, score, previ
 def rescore(store: Store, now: float, sla: float) -> None:
     """Bring the kept scores to `now` (all of them when the SLA target changed or `now` went back)."""
     meta = {r["key"]: r["value"] for r in store.q("SELECT key, value FROM metric_meta WHERE key LIKE 'health_%'")}
-    p = {"now": now, "sla": sla, "lost": LOST}
+    p = {"now": now, "sla": sla, "lost_stage": LOST}
     with store.transaction() as conn:
         if meta.get("health_sla") != repr(sla) or float(meta.get("health_at", "inf")) > now:
             conn.execute("UPDATE contact_health SET valid_until = -1")

@@ -12,13 +12,19 @@ function say(text, error = false) {
   $('message').style.color = error ? '#c62828' : '';
 }
 
+// Only the latest check writes the status line: the check of the old address, started when the
+// page opened, can answer (slowly, when nothing listens there) after the one of a new address.
+let statusCheck = 0;
+
 async function showStatus() {
+  const mine = ++statusCheck;
   try {
     const s = await ask('status', { fresh: true });
+    if (mine !== statusCheck) return;
     const key = { ok: 'serverOk', unreachable: 'serverUnreachable', incompatible: 'serverIncompatible' }[s.server] ?? 'serverError';
     $('server-status').textContent = t(key, [s.serverUrl, String(s.apiVersion ?? '?'), String(s.expectedApiVersion)]);
   } catch (err) {
-    $('server-status').textContent = err.message ?? String(err);
+    if (mine === statusCheck) $('server-status').textContent = err.message ?? String(err);
   }
 }
 
