@@ -242,6 +242,10 @@ def _from_catalogue(question: str, passages: list[Passage], lang: str) -> Answer
 
 def _sentences(text: str) -> list[str]:
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    # The knowledge base carries a section's heading as its passage's first line ("Política de
+    # trocas\nA troca pode…"): a title, not a sentence to quote in a reply.
+    if len(lines) > 1 and not re.search(r"[.!?:]\s*$", lines[0]):
+        lines = lines[1:]
     return [s.strip(" •-") for s in _SENTENCE.split("\n".join(lines)) if len(s.strip(" •-")) > 8]
 
 

@@ -9,9 +9,14 @@ from shop_support import ShopIndex
 from llm import prompts, shop_answers
 from llm.analysis import AnalysisRequest, analyze, grounded_answers
 from llm.reply_select import Suggestion, adapt_names, rank_replies, read_moment, wrong_for_moment
+from llm.sources import Passage
 from llm.summary import choose_summary
 
 SHOP = ShopIndex()
+POLICY_BODY = (
+    "A troca pode ser pedida em até 30 dias corridos depois do recebimento, com a peça sem uso e com a "
+    "etiqueta. A primeira troca tem frete grátis."
+)
 
 
 def chat(*turns: tuple[str, str]) -> list[dict]:
@@ -47,6 +52,15 @@ def test_an_out_of_stock_row_says_so():
 def test_a_faq_question_gets_the_passage_sentence():
     (a, *_) = answers_for(chat(GREETING, ("in", "Dá pra parcelar no cartão?")))
     assert "3x sem juros" in a.text and a.citations[0].title == "Perguntas frequentes: Parcelamento"
+
+
+def test_a_section_heading_of_a_stored_passage_is_not_quoted():
+    # The knowledge base stores a section as "heading\nbody" (desktop.knowledge_parse.split_text).
+    policy = Passage(id="k1.1", title="Política de trocas", text="Política de trocas\n" + POLICY_BODY)
+    turns = prompts.turns_from_messages(chat(GREETING, ("in", "Se não servir eu posso trocar?")))
+    (a, *_) = shop_answers.answers(turns, [policy], "pt")
+    assert "30 dias" in a.text and "Política de trocas" not in a.text, a.text
+    assert a.citations[0].title == "Política de trocas"
 
 
 def test_pix_discount_stated_in_the_chat_is_applied_by_code():

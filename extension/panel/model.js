@@ -20,6 +20,17 @@ export function trendBars(history, max = 12) {
     });
 }
 
+/** The titles of the passages a suggestion cites, once each and at most `max`, for the line
+ * "fonte: …" under it (none for a suggestion that cites nothing). */
+export function citationTitles(suggestion, max = 3) {
+  const titles = [];
+  for (const c of suggestion?.citations ?? []) {
+    const title = typeof c?.title === 'string' ? c.title.trim() : '';
+    if (title && !titles.includes(title)) titles.push(title);
+  }
+  return titles.slice(0, max);
+}
+
 /** Text of the customer's latest message in a conversation (for context), or null. */
 export function lastCustomerMessage(conversation) {
   const msgs = conversation?.messages ?? [];

@@ -4,7 +4,7 @@
 
 import { ext, ask } from '../shared/ext.js';
 import { t, initI18n } from '../shared/i18n.js';
-import { SENTIMENTS, INTENTS, STAGES, trendBars, lastCustomerMessage } from './model.js';
+import { SENTIMENTS, INTENTS, STAGES, trendBars, lastCustomerMessage, citationTitles } from './model.js';
 import { createContactCard } from './contact-card.js';
 import { initWorkday } from './workday-view.js';
 import { shortcutOf } from '../shared/keyboard.js';
@@ -166,7 +166,11 @@ function renderSuggestions() {
   $('suggestions').replaceChildren(...list.map((s) => {
     const use = el('button', { type: 'button', class: 'use', text: s.text, title: t('insertHint') });
     use.addEventListener('click', () => insert(s));
-    const li = el('li', { class: `suggestion${s.streaming ? ' streaming' : ''}` }, use);
+    const body = el('div', { class: 'body' }, use);
+    const titles = citationTitles(s);
+    // Where a fact came from (the shop's knowledge), so the attendant can trust or check it.
+    if (titles.length) body.append(el('small', { class: 'source', text: t('suggestionSource', [titles.join(' · ')]) }));
+    const li = el('li', { class: `suggestion${s.streaming ? ' streaming' : ''}` }, body);
     if (s.id) {
       li.dataset.id = s.id;
       const dismiss = el('button', { type: 'button', class: 'dismiss', text: '×', title: t('dismiss'), 'aria-label': t('dismiss') });

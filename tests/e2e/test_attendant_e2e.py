@@ -23,7 +23,15 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import cli, make_server
-from tests.e2e.test_extension_e2e import EXTENSION, EXTENSION_ID, PAGE_HOOKS, fixture_html, panel_frame, wait_until
+from tests.e2e.test_extension_e2e import (
+    ADD_INCOMING,
+    EXTENSION,
+    EXTENSION_ID,
+    PAGE_HOOKS,
+    fixture_html,
+    panel_frame,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -33,18 +41,6 @@ SHORT = 60_000
 WAIT = {"polling": 250, "timeout": SHORT}
 PW = "password-e2e-attendant"
 NOTE = "Cliente quer trocar o tamanho — pedido 4521"
-
-# A new customer message in the open chat, as WhatsApp renders one (text set with textContent).
-NEW_INCOMING = """
-(text) => {
-  const rows = [...document.querySelectorAll('#main [role="row"]')].filter((r) => r.querySelector('.message-in'));
-  const row = rows[rows.length - 1].cloneNode(true);
-  row.querySelector('[data-id]').setAttribute('data-id', 'false_5511987654321@c.us_3EB0REOPEN000000000001');
-  row.querySelector('span.selectable-text > span').textContent = text;
-  const all = document.querySelectorAll('#main [role="row"]');
-  all[all.length - 1].after(row);
-}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +268,9 @@ def _day(srv, admin, ana, bia):
     assert "Enter" not in bia.page.evaluate("() => window.__keys")
 
     # 6. A new customer message captured from the page re-opens it.
-    bia.page.evaluate(NEW_INCOMING, "Oi de novo! Chegou o tamanho errado.")
+    bia.page.evaluate(
+        ADD_INCOMING, ["false_5511987654321@c.us_3EB0REOPEN000000000001", "Oi de novo! Chegou o tamanho errado."]
+    )
     wait_until(
         lambda: _api(srv, admin, "GET", f"/conversations/{conv['id']}").json()["status"] == "open", SHORT, "the re-open"
     )

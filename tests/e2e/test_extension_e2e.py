@@ -184,6 +184,18 @@ document.addEventListener('beforeinput', (e) => {
 
 # Replaces #main with the second chat, as WhatsApp does on a chat switch, after adding one more
 # customer message (text set with textContent, as WhatsApp renders text) shaped like HTML.
+# A new customer message in the open chat, as WhatsApp renders one (text set with textContent).
+ADD_INCOMING = """
+([messageId, text]) => {
+  const rows = [...document.querySelectorAll('#main [role="row"]')].filter((r) => r.querySelector('.message-in'));
+  const row = rows[rows.length - 1].cloneNode(true);
+  row.querySelector('[data-id]').setAttribute('data-id', messageId);
+  row.querySelector('span.selectable-text > span').textContent = text;
+  const all = document.querySelectorAll('#main [role="row"]');
+  all[all.length - 1].after(row);
+}
+"""
+
 SWITCH_CHAT = """
 ([html, payload]) => {
   const doc = new DOMParser().parseFromString(html, 'text/html');
@@ -369,6 +381,26 @@ def test_extension_end_to_end(server, browser):
     keys = page.evaluate("() => window.__keys")
     assert "Enter" not in keys and "insertParagraph" not in keys and "insertLineBreak" not in keys, keys
     cdp.detach()
+
+    # 7b. The shop's knowledge: an admin loads the exchange policy; the customer asks about an
+    #     exchange; the suggestion that answers from the policy shows where it came from.
+    policy = (ROOT / "tests" / "fixtures" / "shop" / "politica_de_trocas.md").read_text("utf-8")
+    server["api"].call("POST", "/knowledge", {"title": "Política de trocas", "text": policy})
+    page.evaluate(ADD_INCOMING, ["false_5511987654321@c.us_3EB0TROCA0000000000001", "Se não servir eu posso trocar?"])
+    wait_until(lambda: server["api"].conversation_titled("Mariana Costa")["message_count"] == 15, SHORT,
+               "the capture of the new message")
+    frame.wait_for_function(
+        "() => [...document.querySelectorAll('#suggestions li.suggestion[data-id] .source')]"
+        ".some((n) => n.textContent === 'fonte: Política de trocas')", timeout=ANALYSIS_TIMEOUT)
+    insight = server["api"].call("GET", f"/conversations/{conv['id']}/insights")
+    cited = [s for s in insight["suggestions"] if any(c["title"] == "Política de trocas" for c in s["citations"])]
+    assert any("30 dias" in s["text"] and "Política" not in s["text"] for s in cited), insight["suggestions"]
+    rows = frame.locator("#suggestions li.suggestion[data-id]")
+    shown = {squash(rows.nth(i).locator(".use").text_content()): rows.nth(i).locator(".source").all_text_contents()
+             for i in range(rows.count())}
+    for s in insight["suggestions"]:  # the line is under the suggestion that cites, and only there
+        assert shown[squash(s["text"])] == (["fonte: Política de trocas"] if s in cited else []), shown
+    frame.frame_element().screenshot(path=str(ARTIFACTS / "panel-citation.png"))
 
     # 8. Switching chat (#main replaced): the panel follows; HTML-shaped chat text stays text.
     page.evaluate(SWITCH_CHAT, [fixture_html("chat_enus_1to1_lid.html"), XSS])

@@ -1,7 +1,7 @@
 // Pure parts of the side panel and of quick replies, and the server-URL rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { trendBars, lastCustomerMessage, contactChanges } from '../../extension/panel/model.js';
+import { trendBars, lastCustomerMessage, contactChanges, citationTitles } from '../../extension/panel/model.js';
 import { fillTemplate, firstName, shortcutAtCaret, replaceShortcut } from '../../extension/content/features/quick-replies.js';
 import { normaliseServerUrl, originPattern } from '../../extension/background/config.js';
 import { documentFor } from './helpers/dom.mjs';
@@ -27,6 +27,20 @@ test('last customer message skips outgoing, system and empty rows', () => {
   ] };
   assert.equal(lastCustomerMessage(conv), '<img src=x onerror=alert(1)>');
   assert.equal(lastCustomerMessage({ messages: [] }), null);
+});
+
+test('citation titles: each cited passage title once, for the "fonte:" line', () => {
+  const s = { citations: [
+    { id: 'k1.3', title: 'Política de trocas' },
+    { id: 'k1.4', title: ' Política de trocas ' },
+    { id: 'k2.7', title: 'Catálogo' },
+    { id: 'k3.1', title: '' },
+    { id: 'k4.1' },
+  ] };
+  assert.deepEqual(citationTitles(s), ['Política de trocas', 'Catálogo']);
+  assert.deepEqual(citationTitles({ text: 'Oi!', citations: [] }), []);
+  assert.deepEqual(citationTitles({ text: 'Oi!' }), []); // a streamed suggestion has no citations yet
+  assert.deepEqual(citationTitles({ citations: ['a', 'b', 'c', 'd'].map((t) => ({ title: t })) }), ['a', 'b', 'c']);
 });
 
 test('contact changes: only changed fields, typed for PATCH /contacts/{id}', () => {
