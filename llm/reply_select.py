@@ -286,8 +286,10 @@ def purpose(text: str, source: str) -> str:
 
 
 def adapt_names(text: str, contact_name: str | None) -> str:
-    """Another chat's reply with that customer's name replaced by this one's (or dropped)."""
+    """Another chat's reply with that customer's name replaced by this one's (or dropped). The
+    team's stored replies carry it masked as ``{nome}`` (desktop/contact_facts.py)."""
     name = first_name(contact_name)
+    text = re.sub(r"(,\s*)?\{nome\}", lambda m: (m.group(1) or "") + name if name else "", text)
 
     def greet(m: re.Match) -> str:
         return m.group(1) + name if name else m.group(1).rstrip(" ,")

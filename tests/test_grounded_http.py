@@ -1,7 +1,6 @@
 """End to end over HTTP with the real default model (issue 13): suggestions ranked for the
-moment and summaries that are true, as the panel receives them. The knowledge-base cases
-(a price with its catalogue citation) run at the llm level in test_grounded_replies.py until
-the knowledge store is merged."""
+moment and summaries that are true, as the panel receives them. The shop's knowledge base and
+the team's past replies over HTTP are in test_grounded_shop_http.py."""
 
 import re
 import time

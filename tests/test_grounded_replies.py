@@ -103,6 +103,10 @@ def test_team_reply_names_are_adapted():
     adapted = adapt_names("Oi Mariana! Já separei seu pedido, Mariana.", "Ana Souza")
     assert adapted == "Oi Ana! Já separei seu pedido, Ana."
     assert adapt_names("Oi tudo bem, Carlos?", None) == "Oi tudo bem?"
+    # A team reply as stored, the other customer's name masked.
+    adapted = adapt_names("Entregamos sim, {nome}! De segunda a sábado.", "Ana Souza")
+    assert adapted == "Entregamos sim, Ana! De segunda a sábado."
+    assert adapt_names("Oi {nome}! Tudo certo, {nome}?", None) == "Oi! Tudo certo?"
 
 
 def _rank(text: str, sentiment: str, intent: str = "other", **kw) -> list[Suggestion]:
