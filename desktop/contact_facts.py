@@ -42,9 +42,11 @@ _ORDER_AFTER_WORD = re.compile(
     r"(?i)\b(pedido|protocolo|rastreio|rastreamento|nota|nf|ordem|chamado|n[º°o]|número|numero)"
     r"(\s*(?:n[º°o]\.?|número|numero|#|:)?\s*)([a-z0-9-]*\d[a-z0-9-]*)"
 )
+# Only the greeting ignores case: the name after it must be capitalised ("Oi tudo bem?" and
+# "Obrigada pela confiança" name nobody), and a "!" ends the greeting ("Boa tarde! Decidi…").
 _GREETING_NAME = re.compile(
-    r"(?i)\b(oi|ol[aá]|bom dia|boa tarde|boa noite|obrigad[oa]|prezad[oa]|querid[oa]|sr\.?|sra\.?|senhor|senhora|"
-    r"dona|dear|hi|hello|thanks)([,!]?\s+)([A-ZÀ-Ý][a-zà-ÿ]+(?:\s+[A-ZÀ-Ý][a-zà-ÿ]+)?)"
+    r"\b((?i:oi|ol[aá]|bom dia|boa tarde|boa noite|obrigad[oa]|prezad[oa]|querid[oa]|sr\.?|sra\.?|senhor|senhora|"
+    r"dona|dear|hi|hello|thanks))(,?\s+)([A-ZÀ-Ý][a-zà-ÿ]+(?:\s+[A-ZÀ-Ý][a-zà-ÿ]+)?)"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 

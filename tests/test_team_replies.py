@@ -106,6 +106,10 @@ def test_masking_keeps_the_move_and_drops_the_customer():
     assert out == "Rastreio {pedido}, CPF {cpf}, CEP {cep}, dia {data}, {telefone}, {email}"
     kept = "A troca é grátis em até 30 dias; parcelamos em 3x sem juros, das 9h às 18h."
     assert mask(kept, names) == kept  # the shop's own terms stay
+    # A greeting masks the capitalised name after it, never the sentence that follows it.
+    assert mask("Bom dia, Priscila! Obrigada Helena Duarte.") == "Bom dia, {nome}! Obrigada {nome}."
+    for plain in ("Oi tudo bem? Obrigada pela confiança!", "Boa tarde! Decidi levar o vestido."):
+        assert mask(plain) == plain
 
 
 def test_team_replies_are_masked_exclude_this_chat_and_go_with_an_erased_contact(svc):

@@ -36,6 +36,22 @@ class _Entry:
     intent: str | None
 
 
+def _masked(
+    conversation_id: str,
+    message_id: str,
+    reply: str,
+    customer_turn: str,
+    intent: str | None,
+    names: tuple[str | None, ...],
+) -> _Entry | None:
+    """The pair with that customer's facts masked, or None when the reply keeps too few words."""
+    tokens = name_tokens(*names)
+    masked = mask(reply, tokens)
+    if words_left(masked) < MIN_WORDS:
+        return None
+    return _Entry(conversation_id, message_id, masked, mask(customer_turn, tokens), intent)
+
+
 class TeamReplies:
     def __init__(self, rt: Runtime):
         self.rt = rt
@@ -72,19 +88,33 @@ class TeamReplies:
 
     def refresh(self, store: Store, conversation_id: str) -> None:
         """Re-read one conversation's pairs (after a capture stored new messages)."""
-        fresh = []
-        for p in team_pairs.pairs(store, conversation_id):
-            names = name_tokens(*p["names"])
-            reply = mask(p["reply"], names)
-            if words_left(reply) >= MIN_WORDS:
-                turn = mask(p["customer_turn"], names)
-                fresh.append(_Entry(conversation_id, p["message_id"], reply, turn, p["intent"]))
+        fresh = [
+            e
+            for p in team_pairs.pairs(store, conversation_id)
+            if (e := _masked(conversation_id, p["message_id"], p["reply"], p["customer_turn"], p["intent"], p["names"]))
+        ]
         if fresh == [self._entries[i] for i in self._by_conv.get(conversation_id, [])]:
             return  # a capture that added no pair (most do): the index stays as it is
         self._drop(conversation_id)
         for e in fresh:
             self._add(e)
         self._compact()
+
+    def add_pair(
+        self,
+        conversation_id: str,
+        message_id: str,
+        reply: str,
+        customer_turn: str,
+        intent: str | None,
+        names: tuple[str | None, ...],
+    ) -> bool:
+        """Index one pair as a capture would (masked); False when too little of the reply is left.
+        For benchmarks that build a history without a store."""
+        e = _masked(conversation_id, message_id, reply, customer_turn, intent, names)
+        if e is not None:
+            self._add(e)
+        return e is not None
 
     def _add(self, e: _Entry) -> None:
         i = self.index.add(e.customer_turn)

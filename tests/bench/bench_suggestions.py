@@ -11,6 +11,10 @@ facts); the model-summary check is counted only over summaries the model wrote. 
 questions: the right fact offered, or for a question no source answers no fact stated; any
 fact no source holds counts as invented. Held-out rows (split "heldout") are reported apart.
 `--show` prints every suggestion with its source and grade, every summary and citation.
+`--sources` gives every conversation what the server would retrieve for it: the shop fixture's
+knowledge passages and the team's past replies (tests/fixtures/shop/team_history.json, indexed
+and masked as the server indexes captured chats). Without it the rubric conversations get only
+the quick replies and the factual questions only the passages.
 Not a pass/fail test."""
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ import rubric  # noqa: E402
 from conftest import FIXTURES  # noqa: E402
 from shop_support import ShopIndex  # noqa: E402
 
+from desktop.usecases.analysis import PASSAGES, TEAM_REPLIES  # noqa: E402
+from desktop.usecases.grounding import customer_query  # noqa: E402
+from desktop.usecases.team_replies import TeamReplies  # noqa: E402
 from llm import catalog, prompts, summary  # noqa: E402
 from llm.analysis import AnalysisRequest, analyze  # noqa: E402
 from llm.engine import Engine, EngineSettings  # noqa: E402
@@ -174,6 +181,24 @@ def conversations(eval_dir: Path) -> list[tuple[str, str, list[dict]]]:
     return out[:30]
 
 
+def team_history() -> TeamReplies:
+    """The shop's past replies, indexed as the server indexes captured chats (masked)."""
+    team = TeamReplies(None)  # no runtime: filled and searched on this thread
+    pairs = json.loads((FIXTURES / "shop" / "team_history.json").read_text("utf-8"))["pairs"]
+    for i, p in enumerate(pairs):
+        team.add_pair(f"history-{i}", f"h{i}", p["reply"], p["turn"], p["intent"], (p["name"],))
+    return team
+
+
+def _retrieve(req: AnalysisRequest, shop: ShopIndex, team: TeamReplies | None) -> AnalysisRequest:
+    """The request as the server would fill it: passages and team replies for the customer's turn."""
+    query = customer_query(req.messages)
+    if team is not None and query:
+        req.passages = shop.search(query, PASSAGES)
+        req.team_replies = team.search(query, k=TEAM_REPLIES)
+    return req
+
+
 def _run(engine, req):
     return engine.run(lambda llama, c, req=req: analyze(llama, req, c), timeout=3600)
 
@@ -190,6 +215,7 @@ def main() -> None:
     ap.add_argument("--split", choices=("tune", "heldout", "all"), default="all", help="rubric split to run")
     ap.add_argument("--no-rules", action="store_true", help="skip the 30 rubric conversations")
     ap.add_argument("--no-facts", action="store_true", help="skip the 20 factual questions")
+    ap.add_argument("--sources", action="store_true", help="retrieve knowledge and team replies per conversation")
     args = ap.parse_args()
     models_dir = Path.home() / ".local/share/conversa/models"
     if catalog.entry(args.model):
@@ -210,14 +236,15 @@ def main() -> None:
     n_conv: Counter = Counter()
     facts: dict[str, Counter] = {sp: Counter() for sp in splits}
     try:
-        _grade_all(args, engine, convs, rules, shop, shop_text, splits, holds, grades, n_conv, facts)
+        team = team_history() if args.sources else None
+        _grade_all(args, engine, convs, rules, shop, team, shop_text, splits, holds, grades, n_conv, facts)
     except KeyboardInterrupt:
         print("\n(interrupted: figures so far)")
     engine.stop()
     _report(splits, holds, grades, n_conv, facts)
 
 
-def _grade_all(args, engine, convs, rules, shop, shop_text, splits, holds, grades, n_conv, facts) -> None:
+def _grade_all(args, engine, convs, rules, shop, team, shop_text, splits, holds, grades, n_conv, facts) -> None:
     for name, lang, msgs in convs:
         rule = rules[name]
         sp = rule["split"]
@@ -226,7 +253,7 @@ def _grade_all(args, engine, convs, rules, shop, shop_text, splits, holds, grade
         n_conv[sp] += 1
         h, g = holds[sp], grades[sp]
         quick = [q for q in QUICK_REPLIES if q["lang"] == lang]
-        req = AnalysisRequest(messages=msgs, contact_name="Ana", quick_replies=quick)
+        req = _retrieve(AnalysisRequest(messages=msgs, contact_name="Ana", quick_replies=quick), shop, team)
         r = _run(engine, req)
         turns = prompts.turns_from_messages(msgs)
         customer = [t.text for t in turns if t.direction == "in"]
@@ -263,6 +290,8 @@ def _grade_all(args, engine, convs, rules, shop, shop_text, splits, holds, grade
             continue
         passages = shop.for_turns(q["messages"])
         req = AnalysisRequest(messages=q["messages"], contact_name="Ana", passages=passages)
+        if team is not None:
+            req.team_replies = team.search(customer_query(q["messages"]), k=TEAM_REPLIES)
         r = _run(engine, req)
         chat = "\n".join(m.get("text") or "" for m in q["messages"])
         right, invented_fact = rubric.factual_grade(r["suggestions"], q, chat + "\n" + shop_text)
