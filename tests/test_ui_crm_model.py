@@ -202,6 +202,12 @@ def test_messages_history_summary_and_corrections():
                "intent": {"label": "complaint"}, "suggestions": [{"id": "s1", "text": "Sinto muito!"}]}
     assert vm.insight_summary(insight, PT) == ("Pedido atrasado", ["Sinto muito!"])
     assert vm.insight_summary(None, PT)[0] == "Ainda sem análise para esta conversa."
+    cited = {**insight, "suggestions": [
+        {"id": "s1", "text": "A troca é grátis em até 30 dias.", "citations": [
+            {"id": "k1.1", "title": "Política de trocas"}, {"id": "k1.2", "title": "Política de trocas"}]},
+        {"id": "s2", "text": "Sinto muito!", "citations": []}]}
+    assert vm.suggestion_sources(cited, PT) == ["fonte: Política de trocas", ""]
+    assert vm.suggestion_sources({"state": "pending"}, PT) == []
     assert vm.label_correction(insight, "negative", "complaint") == {}
     assert vm.label_correction(insight, "neutral", "complaint") == {"sentiment": "neutral"}
     assert vm.label_correction(insight, "", "order_status") == {"intent": "order_status"}

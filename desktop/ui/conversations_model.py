@@ -170,6 +170,20 @@ def insight_summary(insight: dict[str, Any] | None, t: Translate) -> tuple[str, 
     return summary or t("conv.insight.no_summary"), sugg
 
 
+def suggestion_sources(insight: dict[str, Any] | None, t: Translate) -> list[str]:
+    """For each suggestion `insight_summary` lists, the "fonte: …" line of the knowledge it cites
+    (each title once), or "" when it cites nothing."""
+    if not insight or insight.get("state") in ("pending", "unavailable"):
+        return []
+    out = []
+    for s in insight.get("suggestions") or []:
+        if not s.get("text"):
+            continue
+        titles = list(dict.fromkeys(c["title"].strip() for c in s.get("citations") or [] if c.get("title")))
+        out.append(t("conv.suggestion.source", titles=" · ".join(titles[:3])) if titles else "")
+    return out
+
+
 def label_correction(current: dict[str, Any] | None, sentiment: str, intent: str) -> dict[str, str]:
     """The body of POST …/labels: only the labels the attendant changed from the latest insight's
     (the same correction the extension sends); {} when nothing changed."""

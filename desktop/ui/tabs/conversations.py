@@ -327,10 +327,13 @@ class View(Tab):
             child.destroy()
         if not suggestions:
             ttk.Label(self.suggestions, text=t("conv.suggestions.none"), foreground="#555").pack(anchor="w")
-        for i, text in enumerate(suggestions, start=1):
+        sources = model.suggestion_sources(insight, t)
+        for i, (text, source) in enumerate(zip(suggestions, sources, strict=True), start=1):
             box = ttk.LabelFrame(self.suggestions, text=str(i), padding=6)
             box.pack(fill="x", pady=3)
             ttk.Label(box, text=text, wraplength=DETAIL_WIDTH - 40, justify="left").pack(anchor="w")
+            if source:
+                ttk.Label(box, text=source, foreground="#555").pack(anchor="w")
         ins = insight or {}
         s = (ins.get("sentiment") or {}).get("label")
         i = (ins.get("intent") or {}).get("label")
