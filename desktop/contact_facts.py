@@ -12,7 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-PLACEHOLDER = re.compile(r"\{(nome|pedido|endereco|valor|data|email|telefone|cpf|cep|link)\}")
+from llm.reply_check import vocabulary
+
+PLACEHOLDER = re.compile(r"\{(nome|cliente|pedido|endereco|valor|data|email|telefone|cpf|cep|link)\}")
+# Words a surname may share with the language ("Dias", "Rocha"): lower case they are the word.
+_COMMON_WORDS = vocabulary("pt", []) | vocabulary("en", [])
 # Order matters: the specific patterns run before the generic "long number" one.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -75,13 +79,21 @@ def mask(text: str, names: set[str] = frozenset()) -> str:
             text = _ORDER_AFTER_WORD.sub(lambda m: f"{m.group(1)}{m.group(2)}{{pedido}}", text)
     text = _GREETING_NAME.sub(lambda m: f"{m.group(1)}{m.group(2)}{{nome}}", text)
     if names:
-        text = re.sub(
-            r"[^\W\d_]+",
-            lambda m: "{nome}" if _fold(m.group(0)) in names else m.group(0),
-            text,
-        )
+        text = re.sub(r"[^\W\d_]+", lambda m: _name_or_word(m.group(0), names), text)
         text = re.sub(r"\{nome\}(?:\s+\{nome\})+", "{nome}", text)
     return text
+
+
+def _name_or_word(word: str, names: set[str]) -> str:
+    """A word of the customer's name: capitalised it addresses them ({nome}, which the next chat
+    fills with its own customer's name); lower case it is the common word ("3 dias úteis") or
+    else still their name, masked as {cliente}, which nothing fills, so the reply is not offered."""
+    folded = _fold(word)
+    if folded not in names:
+        return word
+    if word[0].isupper():
+        return "{nome}"
+    return word if folded in _COMMON_WORDS else "{cliente}"
 
 
 def words_left(masked: str) -> int:

@@ -278,7 +278,7 @@ def analyze(
         extra,
         labels["sentiment"]["label"],
         answers=grounded_answers(turns, req.passages, lang),
-        team=[(t.text, t.intent) for t in req.team_replies],
+        team=[(t.text, t.intent, t.customer_turn) for t in req.team_replies],
         allowed="\n".join(p.text for p in req.passages),
         confidence=labels["intent"].get("confidence"),
     )

@@ -85,17 +85,21 @@ def turns_from_messages(messages: Iterable[dict]) -> list[Turn]:
     return out
 
 
-def customer_text(turns: list[Turn], last: int = 3) -> str:
-    """The customer's latest run of messages: what labels are computed on."""
+def customer_run(turns: list[Turn]) -> list[str]:
+    """The customer's latest run of messages (after the attendant last wrote before it), oldest
+    first; the attendant's messages after it are skipped."""
     out: list[str] = []
     for t in reversed(turns):
         if t.direction == "in":
             out.append(t.text)
-            if len(out) >= last:
-                break
         elif out:
             break
-    return "\n".join(reversed(out))
+    return out[::-1]
+
+
+def customer_text(turns: list[Turn], last: int = 3) -> str:
+    """The customer's latest run of messages: what labels are computed on."""
+    return "\n".join(customer_run(turns)[-last:])
 
 
 def transcript_line(turn: Turn, lang: str) -> str:

@@ -10,7 +10,8 @@ from difflib import SequenceMatcher
 
 from . import reply_check
 from .language import detect_language
-from .prompts import MAX_SUGGESTION_CHARS, Turn
+from .prompts import MAX_SUGGESTION_CHARS, Turn, customer_run
+from .retrieval import terms
 
 # Safe replies written by us, used when the model's own candidates break a rule.
 FALLBACKS: dict[str, dict[str, list[str]]] = {
@@ -285,6 +286,19 @@ def purpose(text: str, source: str) -> str:
     return "other"
 
 
+# Words that say nothing about what a turn asks ("vocês têm…?", "quero…"), on top of retrieval's
+# stopwords: one shared content word ("receber", "vestido") matched turns that asked different
+# things (tune split: "tudo recebido como combinado" → a reply about picking up in the shop).
+_PLAIN_TERMS = frozenset(terms("voces vcs quero queria posso pode podem poderia gostaria consigo preciso "
+                               "tudo gente favor can could would like please want need"))
+
+
+def similar_turn(past: str, now: str) -> bool:
+    """The customer turn a team reply answered asks what this one asks: two content words shared."""
+    shared = (set(terms(past)) & set(terms(now))) - _PLAIN_TERMS
+    return len(shared) >= 2
+
+
 def adapt_names(text: str, contact_name: str | None) -> str:
     """Another chat's reply with that customer's name replaced by this one's (or dropped). The
     team's stored replies carry it masked as ``{nome}`` (desktop/contact_facts.py)."""
@@ -313,13 +327,7 @@ class Moment:
 def read_moment(
     turns: list[Turn], sentiment: str | None, confidence: float | None, intent: str | None = None
 ) -> Moment:
-    run: list[str] = []
-    for t in reversed(turns):
-        if t.direction == "in":
-            run.append(t.text)
-        elif run:
-            break
-    said = " ".join(run)
+    said = " ".join(reversed(customer_run(turns)))  # newest first
     asks = bool(_ASKS.search(said))
     last_in = max((i for i, t in enumerate(turns) if t.direction == "in"), default=-1)
     before = [t.text for t in turns[:last_in] if t.direction == "out"][-1:]
@@ -364,7 +372,7 @@ def rank_replies(
     sentiment: str | None = None,
     *,
     answers: list[Suggestion] | None = None,
-    team: list[tuple[str, str | None]] | None = None,
+    team: list[tuple[str, str | None, str]] | None = None,
     allowed: str = "",
     confidence: float | None = None,
 ) -> list[Suggestion]:
@@ -372,10 +380,11 @@ def rank_replies(
 
     Candidates come, best first, from: answers built by code from the shop's knowledge or
     this chat's facts (``answers``), a remedy for a refund or a wrong item, the team's quick
-    replies (``extra``), the team's past replies to similar turns (``team``: (text, intent),
-    same intent first), the model, then our templates. Each must keep every rule (language,
-    no echo, no number/link that the chat, the quick replies or ``allowed`` — the retrieved
-    passages — lack) and not be wrong for the moment (``wrong_for_moment``)."""
+    replies (``extra``), the team's past replies (``team``: (text, intent, the customer turn it
+    answered), offered only for a similar turn of the same or no intent), the model, then our
+    templates. Each must keep every rule (language, no echo, no number/link that the chat, the
+    quick replies or ``allowed`` — the retrieved passages — lack) and not be wrong for the
+    moment (``wrong_for_moment``)."""
     extra = extra or []
     answers = answers or []
     team = team or []
@@ -388,7 +397,7 @@ def rank_replies(
     if intent not in ("other", "greeting_smalltalk"):
         mood = mood[:1]  # the intent's own replies still come next
     known = reply_check.vocabulary(
-        lang, [t.text for t in turns] + extra + ours + [contact_name or "", allowed] + [t for t, _ in team]
+        lang, [t.text for t in turns] + extra + ours + [contact_name or "", allowed] + [t for t, _, _ in team]
     )
     topic = reply_check.words_of([t.text for t in turns] + FALLBACKS[lang].get(intent, []) + mood + [allowed])
 
@@ -399,7 +408,9 @@ def rank_replies(
     elif moment.wrong_item:
         ranked.append(Suggestion(remedy["wrong_item"], "template"))
     ranked += [Suggestion(t, "quick_reply") for t in extra]
-    same = [t for t, i in team if i == intent] + [t for t, i in team if i != intent]
+    said = " ".join(customer_run(turns))
+    # A pair captured with its reply already there was never analysed on its own: intent None.
+    same = [t for t, i, past in team if i in (None, intent) and similar_turn(past, said)]
     ranked += [Suggestion(adapt_names(t, contact_name), "team") for t in same]
     ranked += [Suggestion(t, "model") for t in candidates]
     own = FALLBACKS[lang].get(intent, [])

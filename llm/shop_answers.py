@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .prompts import Turn
+from .prompts import Turn, customer_run
 from .retrieval import fold, terms
 from .sources import Passage
 
@@ -282,12 +282,7 @@ def _from_passages(question: str, passages: list[Passage], lang: str) -> Answer 
 
 def answers(turns: list[Turn], passages: list[Passage], lang: str) -> list[Answer]:
     """Replies that state the fact the customer's latest turn asks for, best first (may be empty)."""
-    run: list[str] = []
-    for t in reversed(turns):
-        if t.direction == "in":
-            run.append(t.text)
-        elif run:
-            break
+    run = customer_run(turns)[::-1]  # newest first
     if not run:
         return []
     question = run[0]  # the latest message; earlier ones of the run only when it asks nothing

@@ -159,10 +159,25 @@ def test_what_the_attendant_just_sent_is_not_offered_again():
 
 
 def test_another_customers_facts_in_a_team_reply_never_leak():
-    team = [("Oi Carla! Seu pedido #7781 sai amanhã.", "order_status"), ("Vou olhar o rastreio agora mesmo!", None)]
+    team = [
+        ("Oi Carla! Seu pedido #7781 sai amanhã.", "order_status", "Cadê meu pedido?"),
+        ("Vou olhar o rastreio agora mesmo!", "order_status", "cadê o meu pedido, já faz uma semana"),
+    ]
     out = _rank("cadê meu pedido?", "neutral", "order_status", team=team)
     assert not any("7781" in s.text for s in out)
-    assert any(s.source == "team" for s in out)
+    assert [s.text for s in out if s.source == "team"] == ["Vou olhar o rastreio agora mesmo!"]
+
+
+def test_a_team_reply_is_offered_only_for_a_turn_like_the_one_it_answered():
+    reply = "Dá sim! Você escolhe retirada na loja no pagamento."
+    # One shared word ("receber") is not the same question; nor is the same question of another intent.
+    for past, intent in (("Dá pra retirar na loja em vez de receber em casa?", "other"),
+                         ("Tudo recebido, dá pra retirar na loja?", "scheduling")):
+        out = _rank("tudo recebido como combinado", "positive", "other", team=[(reply, intent, past)])
+        assert all(s.source != "team" for s in out), (past, out)
+    out = _rank("dá pra retirar na loja?", "neutral", "scheduling",
+                team=[(reply, "scheduling", "Dá pra retirar na loja em vez de receber em casa?")])
+    assert out[0].source == "team" and out[0].text == reply
 
 
 def test_a_number_is_allowed_when_a_retrieved_passage_holds_it():

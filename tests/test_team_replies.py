@@ -110,6 +110,11 @@ def test_masking_keeps_the_move_and_drops_the_customer():
     assert mask("Bom dia, Priscila! Obrigada Helena Duarte.") == "Bom dia, {nome}! Obrigada {nome}."
     for plain in ("Oi tudo bem? Obrigada pela confiança!", "Boa tarde! Decidi levar o vestido."):
         assert mask(plain) == plain
+    # A surname that is also a word: capitalised it is the name, lower case the word; a name
+    # written in lower case is still masked, with a placeholder nothing fills.
+    dias = name_tokens("Roberto Dias")
+    assert mask("Roberto Dias, chega em 3 dias úteis.", dias) == "{nome}, chega em 3 dias úteis."
+    assert mask("oi roberto, tudo certo", dias) == "oi {cliente}, tudo certo"
 
 
 def test_team_replies_are_masked_exclude_this_chat_and_go_with_an_erased_contact(svc):
