@@ -258,7 +258,9 @@ def _grade_all(args, engine, convs, rules, shop, team, shop_text, splits, holds,
         turns = prompts.turns_from_messages(msgs)
         customer = [t.text for t in turns if t.direction == "in"]
         chat = "\n".join(t.text for t in turns)
-        allowed = "\n".join([chat] + [q["text"] for q in quick])
+        # With --sources the shop's knowledge was a source the replies could draw on, as for the
+        # factual questions; the team history is not (its numbers were another customer's).
+        allowed = "\n".join([chat] + [q["text"] for q in quick] + ([shop_text] if team is not None else []))
         sugg = r["suggestions"]
         src = r["summary_source"]
         h[f"summary {src}"] += 1
