@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from desktop.contact_facts import mask, name_tokens, words_left
 from desktop.store import team_pairs
@@ -36,20 +37,14 @@ class _Entry:
     intent: str | None
 
 
-def _masked(
-    conversation_id: str,
-    message_id: str,
-    reply: str,
-    customer_turn: str,
-    intent: str | None,
-    names: tuple[str | None, ...],
-) -> _Entry | None:
-    """The pair with that customer's facts masked, or None when the reply keeps too few words."""
-    tokens = name_tokens(*names)
-    masked = mask(reply, tokens)
+def _masked(conversation_id: str, pair: dict[str, Any]) -> _Entry | None:
+    """A pair as `team_pairs.pairs` gives it (customer_turn, reply, intent, message_id, names),
+    with that customer's facts masked; None when the reply keeps too few words."""
+    tokens = name_tokens(*pair["names"])
+    masked = mask(pair["reply"], tokens)
     if words_left(masked) < MIN_WORDS:
         return None
-    return _Entry(conversation_id, message_id, masked, mask(customer_turn, tokens), intent)
+    return _Entry(conversation_id, pair["message_id"], masked, mask(pair["customer_turn"], tokens), pair["intent"])
 
 
 class TeamReplies:
@@ -88,11 +83,7 @@ class TeamReplies:
 
     def refresh(self, store: Store, conversation_id: str) -> None:
         """Re-read one conversation's pairs (after a capture stored new messages)."""
-        fresh = [
-            e
-            for p in team_pairs.pairs(store, conversation_id)
-            if (e := _masked(conversation_id, p["message_id"], p["reply"], p["customer_turn"], p["intent"], p["names"]))
-        ]
+        fresh = [e for p in team_pairs.pairs(store, conversation_id) if (e := _masked(conversation_id, p))]
         if fresh == [self._entries[i] for i in self._by_conv.get(conversation_id, [])]:
             return  # a capture that added no pair (most do): the index stays as it is
         self._drop(conversation_id)
@@ -100,18 +91,10 @@ class TeamReplies:
             self._add(e)
         self._compact()
 
-    def add_pair(
-        self,
-        conversation_id: str,
-        message_id: str,
-        reply: str,
-        customer_turn: str,
-        intent: str | None,
-        names: tuple[str | None, ...],
-    ) -> bool:
+    def add_pair(self, conversation_id: str, pair: dict[str, Any]) -> bool:
         """Index one pair as a capture would (masked); False when too little of the reply is left.
         For benchmarks that build a history without a store."""
-        e = _masked(conversation_id, message_id, reply, customer_turn, intent, names)
+        e = _masked(conversation_id, pair)
         if e is not None:
             self._add(e)
         return e is not None

@@ -186,7 +186,8 @@ def team_history() -> TeamReplies:
     team = TeamReplies(None)  # no runtime: filled and searched on this thread
     pairs = json.loads((FIXTURES / "shop" / "team_history.json").read_text("utf-8"))["pairs"]
     for i, p in enumerate(pairs):
-        team.add_pair(f"history-{i}", f"h{i}", p["reply"], p["turn"], p["intent"], (p["name"],))
+        pair = {"message_id": f"h{i}", "reply": p["reply"], "customer_turn": p["turn"], "intent": p["intent"]}
+        team.add_pair(f"history-{i}", {**pair, "names": [p["name"]]})
     return team
 
 
