@@ -239,7 +239,7 @@ def render_lock() -> threading.RLock:
     return _render_lock
 
 
-def render(key: str, d: Dashboard, t: Translate, width_px: int, height_px: int, dpi: int = 100) -> Figure:
+def render(key: str, d: Dashboard, t: Translate, width_px: int, height_px: int, dpi: float = 100) -> Figure:
     """A chart drawn into pixels (its FigureCanvasAgg's renderer), at a size in pixels."""
     with render_lock():
         fig = new_figure(max(width_px, 50) / dpi, max(height_px, 50) / dpi, dpi)
