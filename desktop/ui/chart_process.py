@@ -17,6 +17,7 @@ matplotlib is imported by the functions that draw, so it is loaded in the chart 
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import pickle
@@ -120,6 +121,10 @@ def main() -> int:
     sys.stdout = sys.stderr
     requests = sys.stdin.buffer
     warm_up()
+    # Everything loaded so far lives as long as the process: out of the collector's way, so its
+    # full passes (triggered by the many objects a drawing makes) stay short.
+    gc.collect()
+    gc.freeze()
     write_frame(replies, ("ready", os.getpid()))
     while True:
         try:
