@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gc
 import io
+import os
 import re
+import signal
 import subprocess
 import tkinter as tk
 from datetime import date, timedelta
@@ -204,6 +206,13 @@ def test_an_attendant_sees_only_their_own_numbers(seeded):
         assert names == ["Fábio Lima", "Hugo Alves", "Gabi Souza"]
         assert v.kpis["pipeline_value"].cget("text") == "R$32,000"
         screenshot("dashboard_attendant_en")
+
+        # A chart process killed: the next refresh draws in a new one, and says so.
+        assert not v.message.cget("text").endswith(w.ctx.t("dash.charts_restarted"))
+        os.kill(v.pool.pids[0], signal.SIGKILL)
+        w.load()
+        assert v.message.cget("text").endswith(w.ctx.t("dash.charts_restarted")), v.message.cget("text")
+        assert all(c.fits() for c in v.cards.values())
     finally:
         w.close()
 
