@@ -51,15 +51,17 @@ class _Child:
     """One chart process and the thread that hands its replies to the pool's queue."""
 
     def __init__(self, replies: queue.SimpleQueue) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])  # this install's `desktop` package
-        env = dict(os.environ, MPLBACKEND="Agg")
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        # This install's `desktop` package first on the path, whatever the working folder holds
+        # (-I: no current folder, no PYTHON* variables, no user site).
+        package_root = str(Path(__file__).resolve().parents[2])
+        code = (f"import sys; sys.path.insert(0, {package_root!r}); "
+                "from desktop.ui.chart_process import main; sys.exit(main())")
         flags = subprocess.CREATE_NO_WINDOW if sys.platform == "win32" else 0
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "desktop.ui.chart_process"],
+            [sys.executable, "-I", "-c", code],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=env,
+            env=dict(os.environ, MPLBACKEND="Agg"),
             creationflags=flags,
         )
         self.pid = self.proc.pid

@@ -5,7 +5,7 @@ Why a process: matplotlib's drawing is pure Python and holds the GIL for tens of
 time; drawn on a thread of the window's process it kept Tk's thread waiting (heartbeat gaps of
 68-132 ms during a 100,000-conversation refresh). Here it holds only this process's GIL.
 
-Run as ``python -m desktop.ui.chart_process``. Wire: stdin and stdout carry frames (a 4-byte
+Run by the pool (`main`) or as ``python -m desktop.ui.chart_process``. Wire: stdin and stdout carry frames (a 4-byte
 big-endian length, then a pickle) between two processes of the same install; anything else
 printed goes to stderr. Requests: ``("draw", id, key, dashboard, lang, width, height, dpi)``;
 replies: ``("ready", pid)`` once warm, then ``("chart", id, ChartImage)`` or ``("error", id, text)``.
