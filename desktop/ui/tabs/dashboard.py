@@ -1,8 +1,9 @@
 """Dashboard tab: the period's numbers from `GET /metrics` as KPIs, charts and two tables.
 
-The API call and the model (desktop/ui/dashboard_model.py) run on the bridge's worker; the Tk
-thread only draws, one chart per event-loop turn so the window keeps answering while a refresh
-paints. An attendant gets their own numbers from the API and sees no attendant picker.
+The API call and the model (desktop/ui/dashboard_model.py) run on the bridge's worker; the charts
+are drawn by matplotlib in chart processes (desktop/ui/chart_pool.py), which hand back PNG images
+and their clickable regions. The Tk thread only shows them, one chart per event-loop turn, and maps
+a click to a region. An attendant gets their own numbers from the API and sees no attendant picker.
 """
 
 from __future__ import annotations
