@@ -7,13 +7,17 @@ and report pages in tests/artifacts."""
 from __future__ import annotations
 
 import gc
+import io
+import os
 import re
+import signal
 import subprocess
 import tkinter as tk
 from datetime import date, timedelta
 
 import pytest
 from conftest import ADMIN_PASSWORD, make_server
+from PIL import Image
 from ui_dashboard_data import ATTENDANT_PASSWORD, seed
 from ui_support import ARTIFACTS, display, pump, screenshot  # noqa: F401 - the display fixture
 
@@ -78,12 +82,27 @@ class Window:
         self.root.destroy()
 
 
-def _click(w: Window, card: charts.Figure, x_disp: float, y_disp: float, widget) -> None:
-    """A real mouse click at a point of a figure (display coordinates: y up, Tk's: y down)."""
-    x, y = int(x_disp), int(card.bbox.height - y_disp)
-    widget.event_generate("<Motion>", x=x, y=y, warp=True)
-    widget.event_generate("<ButtonPress-1>", x=x, y=y)
-    widget.event_generate("<ButtonRelease-1>", x=x, y=y)
+def _click(card, x_disp: float, y_disp: float) -> tuple[int, int]:
+    """A real mouse click on a card's image at a point of its figure (display coordinates: y up,
+    Tk's: y down); returns the pixel clicked."""
+    x, y = round(x_disp), round(card.image.size[1] - y_disp)
+    card.canvas.event_generate("<Motion>", x=x, y=y, warp=True)
+    card.canvas.event_generate("<ButtonPress-1>", x=x, y=y)
+    card.canvas.event_generate("<ButtonRelease-1>", x=x, y=y)
+    return x, y
+
+
+def _figures(w: Window) -> dict:
+    """Each chart drawn again here, with charts.py, from the model and at the size of the image the
+    chart process drew for its card; the image shown must be exactly these pixels."""
+    out = {}
+    for key, card in w.view.cards.items():
+        assert card.image is not None and card.fits(), key  # drawn to fill its card, at the screen's dpi
+        fig = charts.render(key, w.view.model, w.ctx.t, *card.image.size, card.image.dpi)
+        mine = Image.frombuffer("RGBA", card.image.size, fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        assert Image.open(io.BytesIO(card.image.png)).convert("RGB").tobytes() == mine.convert("RGB").tobytes(), key
+        out[key] = fig
+    return out
 
 
 @pytest.mark.usefixtures("display")
@@ -106,13 +125,18 @@ def test_dashboard_for_the_admin_with_seeded_data(seeded):
         assert m.empty.keys() <= {"at_risk"}, m.empty
         assert sum(m.conversations) >= 6 and sum(sum(x) for x in m.sentiment.values()) == 6
         assert sum(b.value for b in m.intents) == 6
-        dots = [line for line in v.cards["efficiency"].figure.axes[0].lines if line.get_gid()]
+        figures = _figures(w)
+        dots = [line for line in figures["efficiency"].axes[0].lines if line.get_gid()]
         assert sorted(line.get_gid() for line in dots) == sorted([ids["ana"], ids["bia"]])
-        sla_left, sla_right = v.cards["sla"].figure.axes
+        sla_left, sla_right = figures["sla"].axes
         assert {p.get_gid() for p in sla_left.patches} == {ids["ana"], ids["bia"]}
+        # What a click opens: the attendants' bars and dots, and nothing else.
+        assert sorted(r.ref for r in v.cards["sla"].image.regions) == sorted([ids["ana"], ids["bia"]])
+        assert sorted(r.ref for r in v.cards["efficiency"].image.regions) == sorted([ids["ana"], ids["bia"]])
+        assert all(not v.cards[k].image.regions for k in ("daily", "sentiment", "intents", "funnel"))
         # No conversation was resolved: the resolution half says so instead of drawing empty axes.
         assert [x.get_text().replace("\n", " ") for x in sla_right.texts] == [w.ctx.t("dash.empty.resolution")]
-        funnel = v.cards["funnel"].figure.axes[0]
+        funnel = figures["funnel"].axes[0]
         assert [p.get_width() for p in funnel.patches] == [1, 1, 2, 1, 1]
 
         top = v.top_table
@@ -125,17 +149,23 @@ def test_dashboard_for_the_admin_with_seeded_data(seeded):
         assert v.user_box is not None and "ana" in v.user_box.cget("values")
         screenshot("dashboard")
 
-        # A click on bia's dot opens bia in the Team tab.
+        # A click on bia's dot (where the figure puts it; the image shows the dot's colour there)
+        # opens bia in the Team tab.
         bia = next(line for line in dots if line.get_gid() == ids["bia"])
-        fig = v.cards["efficiency"].figure
-        x, y = bia.get_transform().transform((bia.get_xdata()[0], bia.get_ydata()[0]))
-        _click(w, fig, x, y, v.cards["efficiency"].canvas.get_tk_widget())
+        card = v.cards["efficiency"]
+        x, y = _click(card, *bia.get_transform().transform((bia.get_xdata()[0], bia.get_ydata()[0])))
+        assert "#{:02x}{:02x}{:02x}".format(*card._photo.get(x, y)) == bia.get_color()
         pump(w.root, lambda: w.opened, 10)
         assert w.opened[-1] == ("team", {"user_id": ids["bia"]})
+        # And a click on ana's first-response bar opens ana.
+        ana = next(p for p in sla_left.patches if p.get_gid() == ids["ana"])
+        _click(v.cards["sla"], *ana.get_window_extent().get_points().mean(axis=0))
+        pump(w.root, lambda: len(w.opened) == 2, 10)
+        assert w.opened[-1] == ("team", {"user_id": ids["ana"]})
 
         # Choosing a row of the top contacts opens that contact.
         top.selection_set(ids["Carla Menezes"])
-        pump(w.root, lambda: len(w.opened) == 2, 10)
+        pump(w.root, lambda: len(w.opened) == 3, 10)
         assert w.opened[-1] == ("contacts", {"contact_id": ids["Carla Menezes"]})
 
         # The lower half: tables of top contacts and customers at risk.
@@ -143,8 +173,17 @@ def test_dashboard_for_the_admin_with_seeded_data(seeded):
         w.root.update()
         screenshot("dashboard_tables")
 
-        # One attendant, picked by the admin: the API's per-attendant numbers.
+        # A narrower window: once it settles, the charts are drawn again at their cards' new size.
         v.scroll.canvas.yview_moveto(0.0)
+        before = v.cards["daily"].image.size
+        w.root.geometry("1100x800+0+0")
+        pump(w.root, lambda: all(c.fits() for c in v.cards.values())
+             and v.cards["daily"].image.size != before and not v._redrawing, 60, w.bridge)
+        assert v.cards["daily"].image.size[0] < before[0]
+        _figures(w)
+        w.root.geometry("1366x800+0+0")
+
+        # One attendant, picked by the admin: the API's per-attendant numbers.
         v.set_user(ids["ana"])
         w.load()
         assert v.kpis["conversations"].cget("text") == "3"
@@ -167,6 +206,13 @@ def test_an_attendant_sees_only_their_own_numbers(seeded):
         assert names == ["Fábio Lima", "Hugo Alves", "Gabi Souza"]
         assert v.kpis["pipeline_value"].cget("text") == "R$32,000"
         screenshot("dashboard_attendant_en")
+
+        # A chart process killed: the next refresh draws in a new one, and says so.
+        assert not v.message.cget("text").endswith(w.ctx.t("dash.charts_restarted"))
+        os.kill(v.pool.pids[0], signal.SIGKILL)
+        w.load()
+        assert v.message.cget("text").endswith(w.ctx.t("dash.charts_restarted")), v.message.cget("text")
+        assert all(c.fits() for c in v.cards.values())
     finally:
         w.close()
 
@@ -180,9 +226,10 @@ def test_empty_dashboard_says_what_to_do(tmp_path):
         try:
             w.load()
             t = w.ctx.t
-            for key, card in w.view.cards.items():
-                assert not card.figure.axes, key
-                assert [x.get_text() for x in card.figure.texts] == [t(w.view.model.empty[key])]
+            for key, fig in _figures(w).items():
+                assert not fig.axes, key
+                assert [x.get_text() for x in fig.texts] == [t(w.view.model.empty[key])]
+                assert w.view.cards[key].image.regions == ()
             assert w.view.top_table.empty_label.cget("text") == t("dash.empty.top_contacts")
             assert w.view.kpis["conversations"].cget("text") == "0"
             screenshot("dashboard_empty")

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from desktop.ui import charts, report_pdf
 from desktop.ui.dashboard_model import build, metrics_params, named, period, reason_text, sla_colour
@@ -99,8 +99,8 @@ def test_charts_draw_the_series_and_empty_states():
     d = build(METRICS, "2026-03-01", "2026-03-03")
     fig = charts.new_figure()
     charts.draw_daily(fig, d, t)
-    bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
-    assert [b.get_height() for b in bars] == [2, 0, 3]
+    (bars,) = fig.axes[0].collections  # one artist for all the days' bars
+    assert [(min(p.vertices[:, 0]), max(p.vertices[:, 1])) for p in bars.get_paths()] == [(-0.4, 2), (0.6, 0), (1.6, 3)]
     assert [x.get_text() for x in fig.axes[0].get_xticklabels()] == ["01/03", "02/03", "03/03"]
 
     charts.draw_sla(fig, d, t)
@@ -153,3 +153,36 @@ def test_a_cancelled_report_leaves_no_file(tmp_path):
         report_pdf.write(tmp_path / "r.pdf", d, Strings(), "equipe", progress=lambda a, b: seen.append((a, b)),
                          cancelled=lambda: len(seen) >= 2)
     assert seen == [(1, 6), (2, 6)] and list(tmp_path.iterdir()) == []
+
+
+def _bar_reference(fig, d, t) -> None:
+    """The sentiment chart as it was drawn with ax.bar (one Rectangle per bar)."""
+    fig.clear()
+    ax = fig.add_subplot()
+    charts._style(ax)
+    bottom = [0] * len(d.days)
+    for label in ("positive", "neutral", "negative"):
+        values = d.sentiment.get(label, [0] * len(d.days))
+        ax.bar(range(len(d.days)), values, bottom=bottom, width=0.8, color=charts.SENTIMENT_COLOURS[label],
+               label=t(f"dash.sentiment.{label}"))
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    charts._day_ticks(ax, d.days, t.lang)
+    ax.set_ylabel(t("dash.axis.analyses"), fontsize=8, color=charts.MUTED)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=3)
+
+
+@pytest.mark.parametrize("daily", [
+    METRICS["daily"],
+    # Every day one neutral analysis: the zero-height negative bars sit at 1 (no margin above 1).
+    [{"day": f"2026-03-0{i}", "conversations": 1, "sentiment": {"neutral": 1}} for i in range(1, 8)],
+])
+def test_day_bars_are_the_pixels_ax_bar_drew(monkeypatch, daily):
+    """The day bars are one artist per series (fast) but exactly the pixels of one Rectangle per bar."""
+    t = Strings("pt_BR")
+    d = build(dict(METRICS, daily=daily), daily[0]["day"], daily[-1]["day"])
+    fast = charts.render("sentiment", d, t, 640, 270, 104)
+    monkeypatch.setitem(charts.DRAW, "sentiment", _bar_reference)
+    slow = charts.render("sentiment", d, t, 640, 270, 104)
+    assert len(slow.axes[0].patches) == 3 * len(daily) and not fast.axes[0].patches
+    assert bytes(fast.canvas.buffer_rgba()) == bytes(slow.canvas.buffer_rgba())

@@ -15,6 +15,7 @@ from datetime import date
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -67,14 +68,26 @@ def _day_ticks(ax: Axes, days: list[str], lang: str) -> None:
     ax.set_xlim(-0.6, len(days) - 0.4)
 
 
+def _day_bars(ax: Axes, heights: list[int], bottoms: list[int], colour: str, label: str) -> PolyCollection:
+    """One bar per day (x = the day's index, 0.8 wide), as one artist: the same pixels as
+    ``ax.bar(range(n), heights, bottom=bottoms, width=0.8, color=colour)``, without its cost of one
+    Rectangle per bar (270 of them for 90 days of sentiment took most of that chart's drawing)."""
+    bars = [[(i - 0.4, b), (i - 0.4, b + h), (i + 0.4, b + h), (i + 0.4, b)]
+            for i, (h, b) in enumerate(zip(heights, bottoms, strict=True))]
+    drawn = PolyCollection(bars, facecolors=colour, edgecolors="none", linewidths=0, label=label)
+    drawn.sticky_edges.y.extend(bottoms)  # as bar(): no autoscale margin past a bar's base
+    ax.add_collection(drawn)
+    return drawn
+
+
 def draw_daily(fig: Figure, d: Dashboard, t: Translate) -> None:
     if "daily" in d.empty:
         return empty(fig, t(d.empty["daily"]))
     fig.clear()
     ax = fig.add_subplot()
     _style(ax)
-    x = range(len(d.days))
-    ax.bar(x, d.conversations, color=ACCENT, width=0.8, label=t("dash.series.conversations"))
+    _day_bars(ax, d.conversations, [0] * len(d.days), ACCENT, t("dash.series.conversations"))
+    ax.autoscale_view()
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _day_ticks(ax, d.days, t.lang)
     ax.set_ylabel(t("dash.axis.conversations"), fontsize=8, color=MUTED)
@@ -86,12 +99,12 @@ def draw_sentiment(fig: Figure, d: Dashboard, t: Translate) -> None:
     fig.clear()
     ax = fig.add_subplot()
     _style(ax)
-    x = range(len(d.days))
     bottom = [0] * len(d.days)
     for label in SENTIMENTS:
         values = d.sentiment.get(label, [0] * len(d.days))
-        ax.bar(x, values, bottom=bottom, width=0.8, color=SENTIMENT_COLOURS[label], label=t(f"dash.sentiment.{label}"))
+        _day_bars(ax, values, bottom, SENTIMENT_COLOURS[label], t(f"dash.sentiment.{label}"))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.autoscale_view()
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _day_ticks(ax, d.days, t.lang)
     ax.set_ylabel(t("dash.axis.analyses"), fontsize=8, color=MUTED)
@@ -239,7 +252,7 @@ def render_lock() -> threading.RLock:
     return _render_lock
 
 
-def render(key: str, d: Dashboard, t: Translate, width_px: int, height_px: int, dpi: int = 100) -> Figure:
+def render(key: str, d: Dashboard, t: Translate, width_px: int, height_px: int, dpi: float = 100) -> Figure:
     """A chart drawn into pixels (its FigureCanvasAgg's renderer), at a size in pixels."""
     with render_lock():
         fig = new_figure(max(width_px, 50) / dpi, max(height_px, 50) / dpi, dpi)

@@ -21,7 +21,7 @@ from tkinter import ttk
 from typing import Any
 
 from desktop.config import Settings
-from desktop.ui import pages, session_file
+from desktop.ui import chart_pool, pages, session_file
 from desktop.ui.api_client import ApiClient, ApiError, Unreachable
 from desktop.ui.bridge import Bridge
 from desktop.ui.i18n import Strings, pick_language
@@ -189,6 +189,10 @@ class Window:
         self.bridge.call(lambda: self.host.start(passphrase), lambda _r: (then or self._after_server)(), failed)
 
     def _after_server(self) -> None:
+        # The dashboard's chart processes, warming up (matplotlib's import, a first drawing) while
+        # the user signs in: started once the window is shown and the server answers, so that
+        # neither waits for them.
+        self.bridge.call(chart_pool.shared().start)
         self._probe()
         saved = session_file.load(self.data_dir)
         token = saved.get("refresh_token")
@@ -430,4 +434,5 @@ class Window:
         if self.beacon:
             self.beacon.close()
         self.bridge.close()
+        chart_pool.stop_shared()
         self.root.quit()

@@ -1,26 +1,28 @@
 """Dashboard tab: the period's numbers from `GET /metrics` as KPIs, charts and two tables.
 
-The API call and the model (desktop/ui/dashboard_model.py) run on the bridge's worker; the Tk
-thread only draws, one chart per event-loop turn so the window keeps answering while a refresh
-paints. An attendant gets their own numbers from the API and sees no attendant picker.
+The API call and the model (desktop/ui/dashboard_model.py) run on the bridge's worker; the charts
+are drawn by matplotlib in chart processes (desktop/ui/chart_pool.py), which hand back PNG images
+and their clickable regions. The Tk thread only shows them, one chart per event-loop turn, and maps
+a click to a region. An attendant gets their own numbers from the API and sees no attendant picker.
 """
 
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from datetime import date
 from tkinter import ttk
 from typing import Any
 
-from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
-
-from desktop.ui import charts
+from desktop.ui import chart_pool, charts
 from desktop.ui import format as fmt
+from desktop.ui.chart_regions import ChartImage, hit
 from desktop.ui.dashboard_model import PRESETS, Dashboard, build, metrics_params, named, period, reason_text
 from desktop.ui.tabs import Tab, TabContext
 
 BORDER = {"highlightthickness": 1, "highlightbackground": "#e3e7ee", "highlightcolor": "#e3e7ee"}
-CARD_SIZE = (6.1, 2.6)  # inches at 100 dpi: two cards side by side in a 1366-pixel window
+CARD_SIZE = (6.1, 2.6)  # inches: two cards side by side in a 1366-pixel window
+RESIZE_SETTLE_MS = 250  # a resize redraws the charts once the window stopped changing size
 
 
 class Scrolled(ttk.Frame):
@@ -51,41 +53,58 @@ class Scrolled(ttk.Frame):
 
 
 class Card(tk.Frame):
-    """One chart: its title over a FigureCanvasTkAgg that shows figures rendered elsewhere."""
+    """One chart: its title over the image the chart process drew (desktop/ui/chart_pool.py).
+    A click on a clickable region (an attendant's bar or dot) calls ``on_open(ref)``."""
 
-    def __init__(self, master, title: str) -> None:
+    def __init__(self, master, title: str, on_open: Callable[[str], None] | None = None) -> None:
         super().__init__(master, background="white", **BORDER)
         tk.Label(
             self, text=title, background="white", foreground=charts.INK, anchor="w", font=("TkDefaultFont", 10, "bold")
         ).pack(fill="x", padx=8, pady=(6, 0))
-        self.figure = charts.new_figure(*CARD_SIZE)
-        self.canvas = FigureCanvasTkAgg(self.figure, master=self)
-        self.canvas.get_tk_widget().pack(fill="both", expand=True, padx=4, pady=4)
-        self.on_pick = None
+        width, height = (round(x * self.dpi()) for x in CARD_SIZE)
+        self.canvas = tk.Canvas(self, width=width, height=height, background="white", highlightthickness=0, bd=0)
+        self.canvas.pack(fill="both", expand=True, padx=4, pady=4)
+        self._item = self.canvas.create_image(0, 0, anchor="nw")
+        self._photo: tk.PhotoImage | None = None
+        self.image: ChartImage | None = None
+        self.on_open = on_open
+        self.canvas.bind("<Button-1>", self._clicked)
+        self.canvas.bind("<Motion>", self._hover)
+
+    def dpi(self) -> float:
+        """100 dpi times the screen's scaling (as matplotlib's Tk canvas does): bigger text on a
+        HiDPI screen, 104 under Xvfb's default."""
+        return 100 * round(float(self.tk.call("tk", "scaling")) / (96 / 72), 2)
+
+    def fits(self) -> bool:
+        """The image shown was drawn for this card as it is now."""
+        return self.image is not None and self.image.size == self.size() and self.image.dpi == self.dpi()
 
     def size(self) -> tuple[int, int]:
-        """The canvas's size in pixels (what a figure must be rendered at to fill it)."""
-        w, h = self.canvas.get_width_height(physical=True)
-        return int(w), int(h)
+        """The canvas's size in pixels (what a chart must be drawn at to fill it)."""
+        width, height = self.canvas.winfo_width(), self.canvas.winfo_height()
+        if width <= 1 or height <= 1:  # not laid out yet: the size it asked for
+            width, height = int(self.canvas.cget("width")), int(self.canvas.cget("height"))
+        return width, height
 
-    def show(self, fig) -> None:
-        """Put a figure rendered off the Tk thread (charts.render) in place: only its pixels are
-        copied here. Same size as the canvas, so clicks land on its artists."""
-        rendered = fig.canvas
-        fig._original_dpi = fig.dpi
-        fig.set_canvas(self.canvas)
-        self.canvas.figure = fig
-        self.figure = fig
-        if rendered.get_width_height(physical=True) == self.canvas.get_width_height(physical=True):
-            self.canvas.renderer = rendered.renderer
-            self.canvas._lastKey = rendered._lastKey
-            self.canvas.blit()
-        else:  # the window was resized meanwhile: draw it here at the new size
-            w, h = self.canvas.get_width_height(physical=True)
-            fig.set_size_inches(w / fig.dpi, h / fig.dpi, forward=False)
-            self.canvas.draw()
-        if self.on_pick:
-            self.canvas.mpl_connect("pick_event", self.on_pick)
+    def show(self, image: ChartImage) -> None:
+        """Put a chart drawn by the chart process in place (Tk decodes the PNG: a few ms)."""
+        photo = tk.PhotoImage(master=self.canvas, data=image.png, format="png")
+        self.canvas.itemconfigure(self._item, image=photo)
+        self._photo, self.image = photo, image  # the previous photo is freed here, on the Tk thread
+
+    def ref_at(self, x: int, y: int) -> str | None:
+        return hit(self.image.regions, x, y) if self.image else None
+
+    def _clicked(self, event) -> None:
+        ref = self.ref_at(event.x, event.y)
+        if ref and self.on_open:
+            self.on_open(ref)
+
+    def _hover(self, event) -> None:
+        cursor = "hand2" if self.ref_at(event.x, event.y) else ""
+        if self.canvas.cget("cursor") != cursor:
+            self.canvas.configure(cursor=cursor)
 
 
 class View(Tab):
@@ -97,9 +116,17 @@ class View(Tab):
         t = ctx.t
         self.model: Dashboard | None = None
         self.users: list[dict[str, Any]] = []
-        self._pending: list[str] = []
+        self._pending: list[tuple[str, ChartImage]] = []
         self._generation = 0
+        self._resize_job: str | None = None
+        self._redrawing = False  # a resize's charts are being drawn again
+        self._restarted = False
         self.busy = False
+        # The charts are drawn in other processes (the GIL of this one stays with Tk); they start
+        # now (off this thread) if the window has not started them already, and warm up while the
+        # numbers load.
+        self.pool = chart_pool.shared()
+        ctx.bridge.call(self.pool.start)
 
         bar = ttk.Frame(self)
         bar.pack(fill="x", pady=(0, 6))
@@ -156,10 +183,9 @@ class View(Tab):
         grid = self.scroll.inner
         self.cards: dict[str, Card] = {}
         for i, key in enumerate(charts.CHARTS):
-            card = Card(grid, t(f"dash.chart.{key}"))
+            card = Card(grid, t(f"dash.chart.{key}"), on_open=self._open_attendant)
             card.grid(row=i // 2, column=i % 2, sticky="nsew", padx=4, pady=4)
-            card.on_pick = self._picked
-            card.canvas.mpl_connect("pick_event", self._picked)
+            card.canvas.bind("<Configure>", lambda _e: self._resized(), add="+")
             self.cards[key] = card
         for col in (0, 1):
             grid.columnconfigure(col, weight=1)
@@ -216,20 +242,25 @@ class View(Tab):
         first, last = period(self.preset.get(), today or date.today())
         user = self.selected_user()
         client, admin, t = self.ctx.client, self.ctx.client.is_admin, self.ctx.t
+        if any(card.canvas.winfo_width() <= 1 for card in self.cards.values()):
+            self.update_idletasks()  # just built: lay the cards out, so the charts are drawn at their size once
         sizes = {key: card.size() for key, card in self.cards.items()}
+        dpi = next(iter(self.cards.values())).dpi()
         known_users = self.users
         self._generation += 1
         generation = self._generation
         self.busy = True
         self.message.configure(text=t("dash.loading"))
+        pool, restarts = self.pool, self.pool.restarts
 
-        def fetch() -> tuple[Dashboard, list[dict[str, Any]], dict[str, Any]]:
-            # On a worker: the API call, the model and the charts' pixels; the Tk thread only shows them.
+        def fetch() -> tuple[Dashboard, list[dict[str, Any]], dict[str, ChartImage], bool]:
+            # On a worker: the API call and the model; the charts' pixels come from the chart
+            # processes (this thread waits on their pipes). The Tk thread only shows the images.
             m = client.get("/metrics", **metrics_params(first, last, user))
             users = client.get("/users")["items"] if admin and not known_users else known_users
             model = build(m, first.isoformat(), last.isoformat(), user)
-            figures = {key: charts.render(key, model, t, *sizes[key]) for key in charts.CHARTS}
-            return model, users, figures
+            images = pool.render(model, t.lang, sizes, dpi)
+            return model, users, images, pool.restarts != restarts
 
         self.ctx.bridge.call(fetch, lambda r: self._loaded(generation, *r), lambda e: self._failed(generation, e))
 
@@ -239,10 +270,14 @@ class View(Tab):
         self.busy = False
         self.message.configure(text=self.ctx.t("dash.error", message=getattr(error, "message", str(error))))
 
-    def _loaded(self, generation: int, model: Dashboard, users: list[dict[str, Any]], figures: dict) -> None:
+    def _loaded(
+        self, generation: int, model: Dashboard, users: list[dict[str, Any]], images: dict[str, ChartImage],
+        restarted: bool = False,
+    ) -> None:
         if generation != self._generation:
             return  # an older refresh answered after a newer one was asked
         self.model = model
+        self._restarted = restarted
         if self.user_box is not None and users is not self.users:
             chosen = self.selected_user()
             self.users = [u for u in users if not u.get("disabled")]
@@ -250,23 +285,60 @@ class View(Tab):
             self.set_user(chosen)
         self._show_kpis(model)
         self._fill_tables(model)
-        self._pending = [(key, figures[key]) for key in charts.CHARTS]
+        self._pending = [(key, images[key]) for key in charts.CHARTS]
         self.after_idle(self._show_next, generation)
 
     def _show_next(self, generation: int) -> None:
-        """Show one rendered chart, then yield to the event loop before the next."""
+        """Show one drawn chart, then yield to the event loop before the next."""
         if generation != self._generation or not self._pending:
             return
-        key, fig = self._pending.pop(0)
-        self.cards[key].show(fig)
+        key, image = self._pending.pop(0)
+        self.cards[key].show(image)
         if self._pending:
             self.after(1, self._show_next, generation)
         else:
             self.busy = False
-            m, lang = self.model, self.ctx.t.lang
-            self.message.configure(
-                text=self.ctx.t("dash.updated", period=f"{fmt.day(m.first, lang)} – {fmt.day(m.last, lang)}")
-            )
+            m, t, lang = self.model, self.ctx.t, self.ctx.t.lang
+            text = t("dash.updated", period=f"{fmt.day(m.first, lang)} – {fmt.day(m.last, lang)}")
+            if self._restarted:
+                text = f"{text} · {t('dash.charts_restarted')}"
+            self.message.configure(text=text)
+            self._resized()  # the window changed size while they were drawn: draw again at the new size
+
+    # -- resizing --------------------------------------------------------------------------
+    def _resized(self) -> None:
+        """A card changed size: once the window settles, draw again the charts whose image no
+        longer fits (one chart process round trip; nothing drawn on this thread)."""
+        if self._resize_job is not None:
+            self.after_cancel(self._resize_job)
+        self._resize_job = self.after(RESIZE_SETTLE_MS, self._redraw_resized)
+
+    def _redraw_resized(self) -> None:
+        self._resize_job = None
+        if self.busy or self._redrawing or self.model is None:
+            return  # a refresh or a redraw is under way: each ends by checking the sizes again
+        sizes = {k: c.size() for k, c in self.cards.items() if c.image is not None and not c.fits()}
+        if not sizes:
+            return
+        model, lang, pool, generation = self.model, self.ctx.t.lang, self.pool, self._generation
+        dpi = next(iter(self.cards.values())).dpi()
+        self._redrawing = True
+
+        def shown(images: dict[str, ChartImage]) -> None:
+            self._redrawing = False
+            if generation != self._generation:
+                return  # a refresh came in between: its charts are newer
+            for key, image in images.items():
+                self.cards[key].show(image)
+            self._resized()  # resized again meanwhile?
+
+        def failed(error: BaseException) -> None:
+            self._redrawing = False
+            if generation == self._generation and not self.busy:
+                message = getattr(error, "message", str(error))
+                self.message.configure(text=self.ctx.t("dash.error", message=message))
+
+        self.ctx.bridge.call(lambda: pool.render(model, lang, sizes, dpi), shown, failed)
 
     def _show_kpis(self, m: Dashboard) -> None:
         lang = self.ctx.t.lang
@@ -303,10 +375,8 @@ class View(Tab):
                 tree.insert("", "end", iid=r["contact_id"], values=values)
 
     # -- clicks ----------------------------------------------------------------------------
-    def _picked(self, event) -> None:
-        ref = event.artist.get_gid()
-        if ref:
-            self.ctx.navigate("team", user_id=ref)
+    def _open_attendant(self, ref: str) -> None:
+        self.ctx.navigate("team", user_id=ref)
 
     def _open_contact(self, tree: ttk.Treeview) -> None:
         chosen = tree.selection()
