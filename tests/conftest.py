@@ -96,11 +96,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cli(data_dir: Path, *args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def cli(
+    data_dir: Path, *args: str, stdin: str | None = None, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     e = dict(os.environ, CONVERSA_DATA_DIR=str(data_dir), CONVERSA_PASSPHRASE=PASSPHRASE)
     e.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "desktop", *args], input=stdin, capture_output=True, text=True, env=e, timeout=300
+        [sys.executable, "-m", "desktop", *args], input=stdin, capture_output=True, text=True, env=e, timeout=timeout
     )
 
 

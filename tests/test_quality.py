@@ -26,7 +26,10 @@ def data_dir(tmp_path, model_file):
 
 def test_eval_sentiment_json_is_sane(data_dir, tmp_path):
     out = tmp_path / "pred.csv"
-    r = cli(data_dir, "eval", "sentiment", str(EVAL / "sentiment_ptbr_slice.csv"), "--json", "--predictions", str(out))
+    # ~6 s on a quiet machine; the inference thread runs at nice 5, and in one CI run something
+    # else kept the cores busy and these took 280-300 s (cause not found): room for that.
+    r = cli(data_dir, "eval", "sentiment", str(EVAL / "sentiment_ptbr_slice.csv"), "--json", "--predictions", str(out),
+            timeout=900)
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     assert {"task", "n", "accuracy", "macro_f1", "per_class", "confusion", "ms_per_item"} <= res.keys()
@@ -39,7 +42,7 @@ def test_eval_sentiment_json_is_sane(data_dir, tmp_path):
 
 
 def test_eval_intent_scores_mapped_labels_with_alternatives(data_dir):
-    r = cli(data_dir, "eval", "intent", str(EVAL / "intent_ptbr_slice.csv"), "--json")
+    r = cli(data_dir, "eval", "intent", str(EVAL / "intent_ptbr_slice.csv"), "--json", timeout=900)
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     assert res["n"] == 24 and set(res["per_class"]) <= set(tasks.INTENTS)

@@ -98,6 +98,7 @@ def draw(key: str, dashboard, lang: str, width: int, height: int, dpi: float = 1
 def warm_up() -> None:
     """Import matplotlib and draw every chart once (fonts, tick and layout code loaded), so the
     first real refresh pays none of it."""
+    from desktop.pipeline import FIRST_STAGE
     from desktop.ui import charts
     from desktop.ui.dashboard_model import build
 
@@ -106,7 +107,7 @@ def warm_up() -> None:
     sample = build({"daily": days, "intent": {"other": 2},
                     "attendants": [{"user": "u", "username": "u", "conversations": 2,
                                     "first_response_seconds": {"p50": 60}, "resolution_seconds": {"p50": 3600}}],
-                    "funnel": [{"stage": "lead", "contacts": 1, "value": 10}],
+                    "funnel": [{"stage": FIRST_STAGE, "contacts": 1, "value": 10}],
                     "sla": {"first_response_minutes": 15, "resolution_hours": 24}},
                    "2026-01-01", "2026-01-02")
     for key in charts.CHARTS:
