@@ -5,6 +5,7 @@ not by name, so its fixtures are defined once and pytest rewrites its asserts)."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -53,6 +54,14 @@ def behind_caddy(installed, tmp_path_factory):
         wait_for(ca.exists, "Caddy's local CA")
         client = Https(https_port, ca)
         wait_for(lambda: client.request("GET", "/api/v1/health")[0] == 200, "the server behind Caddy", timeout=180)
+        # The installed copy of the model prepares its label examples once (~30 s on idle cores).
+        # Let it finish here, alone: left to run beside the next tests' models, both crawled
+        # (llama.cpp's threads wait for each other) and unrelated tests took minutes.
+        wait_for(
+            lambda: json.loads(client.request("GET", "/api/v1/health")[2])["model"]["state"] == "ready",
+            "the installed server's model",
+            timeout=900,
+        )
         yield {"client": client, "http_port": http_port, "https_port": https_port, "prefix": prefix, "ca": ca}
     finally:
         for p in (caddy, server):
