@@ -83,6 +83,9 @@ async function main() {
       say(err.message ?? String(err), true);
     }
   });
+  // Until here a choice or a click is lost (or the form submits natively and reloads the page):
+  // say when the page is ready for its user (and for the end-to-end tests, which wait for it).
+  document.documentElement.dataset.ready = 'true';
   await showStatus();
 }
 

@@ -107,6 +107,7 @@ class Attendant:
         ext_url = f"chrome-extension://{EXTENSION_ID}"
         options = self.context.new_page()
         options.goto(f"{ext_url}/options/options.html")
+        options.wait_for_selector("html[data-ready]", state="attached", timeout=SHORT)
         # On a cold browser the page may still be reading its stored language when the choice is
         # made, and then re-render with the old one: choose again until it holds.
         deadline = time.monotonic() + SHORT / 1000
@@ -119,9 +120,9 @@ class Attendant:
                 if time.monotonic() > deadline:
                     raise
         url = f"http://127.0.0.1:{srv.port}"
-        options.fill("#server-url", url)
         responds = "(url) => document.querySelector('#server-status').textContent.includes(url + ' responde')"
         for attempt in (1, 2):
+            options.fill("#server-url", url)
             options.click("#save-server")
             try:
                 options.wait_for_function(responds, arg=url, polling=250, timeout=SHORT // 2)

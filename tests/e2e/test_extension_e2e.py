@@ -268,6 +268,7 @@ def test_extension_end_to_end(server, browser):
     # 1. Options page: UI language pinned to pt_BR (the browser here is en-US).
     options = context.new_page()
     options.goto(f"{ext_url}/options/options.html")
+    options.wait_for_selector("html[data-ready]", state="attached", timeout=SHORT)
     options.select_option("#language", "pt_BR")
     options.wait_for_function("() => document.documentElement.lang === 'pt-BR'", timeout=SHORT)
     # A port where nothing listens (the default :8765 may be in use on a dev machine).
