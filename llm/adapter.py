@@ -94,41 +94,51 @@ class Adapter:
         self.W, self.b, self.n_examples = W, b, n_examples
 
     # -- inference -------------------------------------------------------------
+    def _row(self, feats: dict):
+        """One example's non-zero columns and their values, in the design matrix's layout."""
+        import numpy as np
+
+        n_cols = len(self.keep)
+        idx = np.asarray(feats["hash"][0], dtype=np.int64)
+        cnt = np.asarray(feats["hash"][1], dtype=np.float64)
+        pos = np.searchsorted(self.keep, idx)
+        pos = np.minimum(pos, max(n_cols - 1, 0))
+        hit = (self.keep[pos] == idx) if n_cols else np.zeros(len(idx), bool)
+        cols = pos[hit]
+        vals = (1.0 + np.log(cnt[hit])) * self.idf[cols]
+        norm = math.sqrt(float(vals @ vals)) or 1.0
+        lex = (np.asarray(feats["lex"], dtype=np.float64) - self.lex_mu) / self.lex_sd * LEX_SCALE
+        parts_i = [cols, n_cols + np.arange(N_LEX)]
+        parts_v = [vals / norm, lex]
+        n_model = len(self.model_mu)
+        block = _model_block(feats, self.task) if n_model else None
+        if block is not None and len(block) == n_model:
+            scale = MODEL_SCALE.get(feats.get("lang", "pt"), 0.0)
+            parts_i.append(n_cols + N_LEX + np.arange(n_model))
+            parts_v.append((block - self.model_mu) / self.model_sd * scale)
+        return np.concatenate(parts_i), np.concatenate(parts_v)
+
     def _matrix(self, examples_feats: list[dict]):
-        """Sparse design matrix (scipy CSR) for feature dicts, as used in training."""
+        """Sparse design matrix (scipy CSR) for feature dicts: training only."""
         import numpy as np
         from scipy import sparse
 
-        n_cols = len(self.keep)
-        n_model = len(self.model_mu)
         data, indices, indptr = [], [], [0]
         for feats in examples_feats:
-            idx = np.asarray(feats["hash"][0], dtype=np.int64)
-            cnt = np.asarray(feats["hash"][1], dtype=np.float64)
-            pos = np.searchsorted(self.keep, idx)
-            pos = np.minimum(pos, max(n_cols - 1, 0))
-            hit = (self.keep[pos] == idx) if n_cols else np.zeros(len(idx), bool)
-            cols = pos[hit]
-            vals = (1.0 + np.log(cnt[hit])) * self.idf[cols]
-            norm = math.sqrt(float(vals @ vals)) or 1.0
-            lex = (np.asarray(feats["lex"], dtype=np.float64) - self.lex_mu) / self.lex_sd * LEX_SCALE
-            parts_i = [cols, n_cols + np.arange(N_LEX)]
-            parts_v = [vals / norm, lex]
-            block = _model_block(feats, self.task) if n_model else None
-            if block is not None and len(block) == n_model:
-                scale = MODEL_SCALE.get(feats.get("lang", "pt"), 0.0)
-                parts_i.append(n_cols + N_LEX + np.arange(n_model))
-                parts_v.append((block - self.model_mu) / self.model_sd * scale)
-            indices.append(np.concatenate(parts_i))
-            data.append(np.concatenate(parts_v))
-            indptr.append(indptr[-1] + len(indices[-1]))
-        shape = (len(examples_feats), n_cols + N_LEX + n_model)
+            cols, vals = self._row(feats)
+            indices.append(cols)
+            data.append(vals)
+            indptr.append(indptr[-1] + len(cols))
+        shape = (len(examples_feats), len(self.keep) + N_LEX + len(self.model_mu))
         return sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=shape)
 
     def predict_proba(self, feats: dict) -> dict[str, float]:
+        """Without scipy: its first import (shared libraries loaded while holding the GIL) froze
+        the desktop window's thread for about 100 ms on the first analysis of a process."""
         import numpy as np
 
-        z = (self._matrix([feats]) @ self.W)[0] + self.b
+        cols, vals = self._row(feats)
+        z = vals @ self.W[cols] + self.b
         p = np.exp(z - z.max())
         p /= p.sum()
         return dict(zip(self.labels, p.tolist(), strict=True))

@@ -9,6 +9,8 @@ skipped, not kept. Format: https://github.com/ggml-org/ggml/blob/master/docs/ggu
 from __future__ import annotations
 
 import struct
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -116,7 +118,7 @@ class Skipped:
     count: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class GGUFInfo:
     version: int
     metadata: dict[str, Any]
@@ -290,3 +292,27 @@ def read(path: Path) -> GGUFInfo:
     if not isinstance(meta.get("general.architecture"), str):
         raise IntegrityError(f"{path.name}: the GGUF metadata names no architecture (general.architecture)")
     return GGUFInfo(version, meta, n_tensors, data_offset, data_end, params, size, types)
+
+
+_CACHE: OrderedDict[tuple, GGUFInfo] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 16
+
+
+def read_cached(path: Path) -> GGUFInfo:
+    """`read`, remembered per version of the file (device, inode, size, modification time).
+    The Models list describes every file on each refresh, and walking a 150,000-token
+    vocabulary in Python holds the GIL for about 0.1 s each time: in the desktop window's
+    process that is taken from Tk's thread. A failed read is not remembered."""
+    st = Path(path).stat()
+    key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    info = read(path)
+    with _CACHE_LOCK:
+        _CACHE[key] = info
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return info

@@ -286,3 +286,29 @@ def test_team_training_checks_against_the_built_in_labels(tmp_path):
         assert saved.weight == trained["sentiment"].weight
     finally:
         store.close()
+
+
+def test_a_prediction_equals_the_training_matrix_and_needs_no_scipy(tmp_path):
+    """Predicting is a dense gather, the same numbers as the training's sparse matrix; and it
+    imports no scipy, whose first import froze the desktop window for about 100 ms."""
+    import subprocess
+    import sys
+
+    ad = adapter_mod.train(_examples(), "sentiment")
+    probe = text_features("veio certinho mas demorou um pouco", "pt")
+    z = (ad._matrix([probe]) @ ad.W)[0] + ad.b
+    expected = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    got = ad.predict_proba(probe)
+    assert np.allclose([got[label] for label in ad.labels], expected, atol=1e-12)
+    (tmp_path / "adapter.npz").write_bytes(ad.to_bytes())
+    (tmp_path / "probe.json").write_text(json.dumps(probe))
+    code = (
+        "import json, sys; from pathlib import Path; from llm.adapter import Adapter; "
+        f"d = Path({str(tmp_path)!r}); "
+        "ad = Adapter.from_bytes((d / 'adapter.npz').read_bytes()); "
+        "ad.predict_proba(json.loads((d / 'probe.json').read_text())); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]", r.stdout

@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import json
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -46,6 +47,18 @@ def test_gguf_reader_refuses_a_cut_file_and_a_non_gguf(model_file, tmp_path):
         (tmp_path / name).write_bytes(blob)
         with pytest.raises(IntegrityError, match=why):
             gguf.read(tmp_path / name)
+
+
+def test_a_files_description_is_remembered_until_the_file_changes(tmp_path, model_file):
+    """The Models list reads each file's header once per version of the file, not per refresh."""
+    copy = tmp_path / "copy.gguf"
+    shutil.copy(model_file, copy)
+    first = gguf.read_cached(copy)
+    assert gguf.read_cached(copy) is first
+    with open(copy, "r+b") as f:  # another file under the same name: cut short
+        f.truncate(copy.stat().st_size - 1)
+    with pytest.raises(IntegrityError):
+        gguf.read_cached(copy)
 
 
 # -- a file server that can misbehave ----------------------------------------------------------
@@ -427,3 +440,4 @@ def test_the_default_model_is_downloaded_through_the_api_with_progress(tmp_path,
         assert not [p for p in path.parent.iterdir() if p.name.startswith(".pull-")]
     finally:
         server.stop()
+

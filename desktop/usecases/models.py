@@ -126,7 +126,7 @@ class Models:
         item["size"] = path.stat().st_size
         item["sha256"] = catalog.known_sha256(path)
         try:
-            info = gguf.read(path)
+            info = gguf.read_cached(path)
         except (IntegrityError, OSError) as e:
             item["error"] = e.message if isinstance(e, LLMError) else f"unreadable ({e.strerror})"
             return item
@@ -402,7 +402,7 @@ class Models:
         if not path.is_file():
             raise NotFound(f"model {new.model} is not in the models folder")
         try:
-            info = await self.rt.off_loop(gguf.read, path)
+            info = await self.rt.off_loop(gguf.read_cached, path)
         except IntegrityError as e:
             raise Unprocessable(e.message, code="model_corrupt") from None
         fit = memory.fit(
