@@ -84,7 +84,7 @@ def test_x11_tray_click_opens_the_tk_menu(display, tmp_path, model_file, monkeyp
         pump(root, lambda: w.status_model.paused is False and "pronto" in w.tray_state.model,
              timeout=300, bridge=w.bridge)
         # The hosted model is ready: its start-up heap left the collector's reach (ui/heap.py).
-        assert w.heap.frozen_for == {w.status_model.model_id} and gc.get_freeze_count() > 100_000
+        assert w.heap.frozen_for == {"server", w.status_model.model_id} and gc.get_freeze_count() > 100_000
         gc.unfreeze()  # the rest of this test session's process is not the window's
         w.root.withdraw()  # closed into the tray, as the close button does
         root.update()

@@ -6,7 +6,9 @@ collection walks all of them while holding the GIL — 95-120 ms in tests/bench/
 during the first analysis after a model Test, and Tk's thread waited that long (measured with
 `perf`: the collecting thread was in gc_collect_main for the whole stall). Those objects live
 as long as the process, so once the hosted model is ready they are moved out of the collector's
-reach (`gc.freeze`); later full passes walk only what was allocated since. Objects that are
+reach (`gc.freeze`): once when the server answers (this process's modules, and a hosted
+server's, are loaded) and once per hosted model that becomes ready; later full passes walk only
+what was allocated since. Objects that are
 frozen and later dropped are still freed by reference counting; only a frozen reference cycle
 would stay, and start-up leaves none that matters.
 """
@@ -15,17 +17,20 @@ from __future__ import annotations
 
 import gc
 
+SERVER = "server"  # the reason given once the hosted server answers
+
 
 class HeapSettler:
-    """Freezes the heap once per model the hosted server reports ready."""
+    """Freezes the heap once per reason: the hosted server up, then each model it reports ready."""
 
     def __init__(self) -> None:
         self.frozen_for: set[str] = set()
 
-    def model_ready(self, model_id: str) -> bool:
-        """Called with each health probe's ready model; True when this call froze the heap."""
-        if not model_id or model_id in self.frozen_for:
+    def settle(self, reason: str) -> bool:
+        """Called with each health probe's ready model (and SERVER once); True when this call
+        froze the heap."""
+        if not reason or reason in self.frozen_for:
             return False
-        self.frozen_for.add(model_id)
+        self.frozen_for.add(reason)
         gc.freeze()
         return True

@@ -21,7 +21,7 @@ from tkinter import ttk
 from typing import Any
 
 from desktop.config import Settings
-from desktop.ui import chart_pool, pages, session_file
+from desktop.ui import chart_pool, heap, pages, session_file
 from desktop.ui.api_client import ApiClient, ApiError, Unreachable
 from desktop.ui.bridge import Bridge
 from desktop.ui.heap import HeapSettler
@@ -195,6 +195,7 @@ class Window:
         # the user signs in: started once the window is shown and the server answers, so that
         # neither waits for them.
         self.bridge.call(chart_pool.shared().start)
+        self.heap.settle(heap.SERVER)  # this process's modules are loaded (the hosted server's too)
         self._probe()
         saved = session_file.load(self.data_dir)
         token = saved.get("refresh_token")
@@ -320,7 +321,7 @@ class Window:
         self._probing = False
         self.status_model.update(out)
         if self.host is not None and not self.remote_url and self.status_model.model_state == "ready":
-            self.heap.model_ready(self.status_model.model_id)
+            self.heap.settle(self.status_model.model_id)
         self._show_status()
         if self.server_up is False:
             self.status(self.t("status.reconnected"))
