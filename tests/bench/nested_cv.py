@@ -169,6 +169,10 @@ def main():
     ap.add_argument("--only", default="", help="comma list of method numbers (0 = out of the box)")
     ap.add_argument("--per-fold", action="store_true")
     ap.add_argument(
+        "--shuffle-seed", type=int, default=0,
+        help="first seed of the outer folds' shuffles (repeat r uses seed + r): other seeds draw folds not seen before",
+    )
+    ap.add_argument(
         "--score-on",
         default="dev",
         choices=["dev", "pool"],
@@ -198,7 +202,7 @@ def run(task, seed, methods, args):
     pooled = {name: [] for name, _, _ in methods}
     guarded.choices = []
     for rep in range(args.repeats):
-        folds = outer_folds(dev, args.outer, rep)
+        folds = outer_folds(dev, args.outer, args.shuffle_seed + rep)
         preds = {name: [None] * len(dev) for name, _, _ in methods}
         for test in folds:
             held = set(test)
@@ -240,6 +244,7 @@ def run(task, seed, methods, args):
             print(
                 f"  C {c.get('c')} weight {c.get('weight')}"
                 f"  inner macro-F1 {c.get('score')} vs out of the box {c.get('base')}"
+                + (f" (best: weight {c['best_weight']} at {c['best_score']}, one SE {c['se']})" if "se" in c else "")
             )
 
 
