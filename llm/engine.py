@@ -156,7 +156,14 @@ class Engine:
             self._cv.notify_all()
         if self._thread:
             self._thread.join(timeout)
-        self._llama = None
+        llama, self._llama = self._llama, None
+        # The model's memory is freed now, not whenever a garbage collection finds it: a process
+        # may freeze its heap out of the collector (`gc.freeze`; the desktop window does), and a
+        # reference cycle in there is then never collected. Not while the thread still runs.
+        if llama is not None and not (self._thread and self._thread.is_alive()):
+            for model in (getattr(llama, "_conversa_label_llama", None), llama):
+                if hasattr(model, "close"):
+                    model.close()
 
     def wait_ready(self, timeout: float = 120) -> bool:
         deadline = time.monotonic() + timeout

@@ -99,3 +99,15 @@ def test_missing_model_stores_captures_and_reports_unavailable(tmp_path):
         assert body["state"] == "unavailable" and body["error"]["code"] == "model_missing"
     finally:
         server.stop()
+
+
+def test_stop_frees_the_models_native_memory_at_once(model_file):
+    """Not left to a garbage collection: the desktop window's process freezes its heap."""
+    e = Engine(EngineSettings(model_path=model_file, model_id="default", n_ctx=512))
+    e.start()
+    assert e.wait_ready(120), e.error
+    llama = e._llama
+    labels = llama._conversa_label_llama
+    assert llama._ctx.ctx is not None and labels._ctx.ctx is not None
+    e.stop()
+    assert llama._ctx.ctx is None and labels._ctx.ctx is None
