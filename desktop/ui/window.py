@@ -24,7 +24,6 @@ from desktop.config import Settings
 from desktop.ui import chart_pool, heap, pages, session_file
 from desktop.ui.api_client import ApiClient, ApiError, Unreachable
 from desktop.ui.bridge import Bridge
-from desktop.ui.heap import HeapSettler
 from desktop.ui.i18n import Strings, pick_language
 from desktop.ui.single_instance import Beacon
 from desktop.ui.status import StatusModel
@@ -69,7 +68,7 @@ class Window:
         self.remote_ca: str | None = saved.get("server_ca") if self.remote_url else None
         self.client = self._new_client(self.remote_url or (host.url if host else ""))
         self.status_model = StatusModel()
-        self.heap = HeapSettler()  # the hosted model's start-up heap, out of the collector's reach
+        self.heap = heap.HeapSettler()  # the hosted model's start-up heap, out of the collector's reach
         self.tray_state = TrayState(labels={k: self.t(f"tray.{k}") for k in ("open", "pause", "resume", "quit")})
         self.tray = Tray(TrayActions(open_window=lambda: self.bridge.post(lambda _v: self.show()),
                                      toggle_pause=lambda: self.bridge.post(lambda _v: self.toggle_pause()),
