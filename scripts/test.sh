@@ -8,6 +8,7 @@ need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v trayer >/dev/null || need+=(trayer)
+command -v xdotool >/dev/null || need+=(xdotool)  # the window and tray tests find and click windows
 command -v import >/dev/null || need+=(imagemagick)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v caddy >/dev/null || need+=(caddy)
