@@ -1,0 +1,151 @@
+"""A held-out pt-BR sentiment set from Olist reviews the eval files do not hold, and a paired
+comparison of two `conversa eval --predictions` files on it.
+
+    python tests/bench/olist_heldout.py build REVIEWS --out heldout.csv [--seed 0]
+    python tests/bench/olist_heldout.py compare heldout.csv OOB_PREDS.csv LEARNT_PREDS.csv [--bootstrap 2000]
+
+``REVIEWS`` is Olist's public `olist_order_reviews_dataset.csv` (Kaggle "Brazilian E-Commerce
+Public Dataset by Olist", CC BY-NC-SA 4.0; not shipped) or JSON Lines of its rows
+(``{"id", "stars", "text"}``). ``build`` labels each review with a message by its stars as the
+eval files do (1–2 negative, 3 neutral, 4–5 positive), writes it as those files are written
+(lower case, punctuation stripped), drops every text that any file of ``../shared/eval``
+already holds, and samples the same number of texts per label (the size of the smallest class).
+The result was never used to choose anything: run it once, after the design is fixed.
+
+``compare`` prints macro-F1 of both prediction files and a paired bootstrap of the difference
+(resampling the held-out rows): P(Δ < 0), the 5th and 95th percentiles, P(Δ ≥ 0.05).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from llm.adapter import macro_f1  # noqa: E402
+
+EVAL_FILES = ("sentiment_ptbr_dev.csv", "olist_ptbr_pool.csv", "intent_ptbr_olist_dev.csv")
+_NOT_WORD = re.compile(r"[^0-9a-zà-öø-ÿ×]+")
+
+
+def as_eval_text(text: str) -> str:
+    """Written as the eval files are: lower case, anything but letters and digits a space."""
+    return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
+
+
+def label_of(stars: int) -> str:
+    return "negative" if stars <= 2 else "neutral" if stars == 3 else "positive"
+
+
+def read_reviews(path: str) -> list[dict]:
+    if path.endswith(".jsonl"):
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    with open(path, newline="", encoding="utf-8") as f:
+        return [
+            {"id": r["review_id"], "stars": r["review_score"], "text": r["review_comment_message"] or ""}
+            for r in csv.DictReader(f)
+        ]
+
+
+def balanced(reviews: list[dict], known: set[str], seed: int = 0) -> tuple[list[dict], dict[str, int], int]:
+    """The held-out rows: each review with a message, labelled by its stars and written as the
+    eval files are, unless ``known`` (texts of the eval files, as written there) or an earlier
+    review already holds its text; then the same number per label, sampled with ``seed``.
+    Returns the rows, how many texts each label had, and how many were dropped as known."""
+    by_label: dict[str, list[dict]] = {}
+    seen_ids, seen_texts, dropped = set(), set(), 0
+    for r in reviews:
+        text, stars = as_eval_text(r["text"]), int(r["stars"])
+        if not text or r["id"] in seen_ids or stars not in (1, 2, 3, 4, 5):
+            continue
+        seen_ids.add(r["id"])
+        if text in known or text in seen_texts:
+            dropped += int(text in known)
+            continue
+        seen_texts.add(text)
+        by_label.setdefault(label_of(stars), []).append({"id": r["id"], "text": text, "stars": stars})
+    n = min(len(v) for v in by_label.values()) if by_label else 0
+    rng = random.Random(seed)
+    out = []
+    for label in sorted(by_label):
+        rows = sorted(by_label[label], key=lambda r: r["id"])
+        out += [dict(r, label=label) for r in rng.sample(rows, n)]
+    return out, {k: len(v) for k, v in sorted(by_label.items())}, dropped
+
+
+def build(args) -> None:
+    from nested_cv import load_csv
+
+    known = {as_eval_text(r["text"]) for name in EVAL_FILES for r in load_csv(name)}
+    for path in args.exclude:  # an earlier held-out set: a second one shares no text with it
+        with open(path, newline="", encoding="utf-8") as f:
+            known |= {as_eval_text(r["text"]) for r in csv.DictReader(f)}
+    out, available, dropped = balanced(read_reviews(args.reviews), known, args.seed)
+    with open(args.out, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, ["id", "text", "stars", "label"])
+        w.writeheader()
+        w.writerows(out)
+    sizes = ", ".join(f"{k} {v}" for k, v in available.items())
+    n = len(out) // max(1, len(available))
+    print(f"{args.out}: {len(out)} rows, {n} per label (available: {sizes}; {dropped} texts dropped as already held)")
+
+
+def compare(args) -> None:
+    with open(args.heldout, newline="", encoding="utf-8") as f:
+        gold = {r["id"]: r["label"] for r in csv.DictReader(f)}
+
+    def preds(path):
+        with open(path, newline="", encoding="utf-8") as f:
+            return {r["id"]: r["prediction"] for r in csv.DictReader(f)}
+
+    a, b = preds(args.before), preds(args.after)
+    ids = [i for i in gold if i in a and i in b]
+    g = [gold[i] for i in ids]
+    pa, pb = [a[i] for i in ids], [b[i] for i in ids]
+    fa, fb = macro_f1(g, pa), macro_f1(g, pb)
+    print(f"{len(ids)} rows: macro-F1 {fa:.4f} -> {fb:.4f} (Δ {fb - fa:+.4f})")
+    changed = sum(x != y for x, y in zip(pa, pb, strict=True))
+    print(f"labels changed by learning: {changed}")
+    rng = random.Random(12345)
+    ds = []
+    for _ in range(args.bootstrap):
+        idx = [rng.randrange(len(ids)) for _ in ids]
+        gg = [g[i] for i in idx]
+        ds.append(macro_f1(gg, [pb[i] for i in idx]) - macro_f1(gg, [pa[i] for i in idx]))
+    ds.sort()
+    k = len(ds)
+    below, lift = sum(d < 0 for d in ds) / k, sum(d >= 0.05 for d in ds) / k
+    print(
+        f"paired bootstrap ({k} resamples of {len(ids)} rows): P(Δ<0) {below:.4f}, "
+        f"5th pct {ds[k // 20]:+.4f}, 95th pct {ds[k - 1 - k // 20]:+.4f}, P(Δ≥0.05) {lift:.3f}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="a balanced held-out CSV from Olist reviews the eval files do not hold")
+    b.add_argument("reviews", help="olist_order_reviews_dataset.csv, or JSON Lines {id, stars, text}")
+    b.add_argument("--out", required=True, help="the CSV to write (id, text, stars, label)")
+    b.add_argument("--seed", type=int, default=0, help="seed of the per-label sample")
+    b.add_argument("--exclude", action="append", default=[], help="a CSV whose `text` column to leave out (repeatable)")
+    c = sub.add_parser("compare", help="paired comparison of two `conversa eval --predictions` files")
+    c.add_argument("heldout", help="the CSV `build` wrote")
+    c.add_argument("before", help="predictions out of the box")
+    c.add_argument("after", help="predictions after learning")
+    c.add_argument("--bootstrap", type=int, default=2000, help="resamples of the held-out rows")
+    args = ap.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    build(args) if args.cmd == "build" else compare(args)
+
+
+if __name__ == "__main__":
+    main()
