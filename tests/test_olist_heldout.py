@@ -24,9 +24,11 @@ def test_balanced_by_stars_without_known_texts():
         {"id": "f", "stars": 5, "text": "gostei"},  # the same text again: dropped
         {"id": "g", "stars": 5, "text": ""},  # no message
         {"id": "h", "stars": 5, "text": "Amei"},
+        {"id": "i", "stars": "", "text": "sem nota"},  # no rating: skipped
+        {"id": "j", "stars": "4.0", "text": "Legal"},
     ]
     rows, available, dropped = olist_heldout.balanced(reviews, {"tudo certo"}, seed=0)
-    assert available == {"negative": 2, "neutral": 1, "positive": 2}
+    assert available == {"negative": 2, "neutral": 1, "positive": 3}
     assert dropped == 1
     assert sorted(r["label"] for r in rows) == ["negative", "neutral", "positive"]
     assert next(r for r in rows if r["label"] == "neutral") == {

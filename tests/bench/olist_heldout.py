@@ -8,9 +8,10 @@ comparison of two `conversa eval --predictions` files on it.
 Public Dataset by Olist", CC BY-NC-SA 4.0; not shipped) or JSON Lines of its rows
 (``{"id", "stars", "text"}``). ``build`` labels each review with a message by its stars as the
 eval files do (1–2 negative, 3 neutral, 4–5 positive), writes it as those files are written
-(lower case, punctuation stripped), drops every text that any file of ``../shared/eval``
-already holds, and samples the same number of texts per label (the size of the smallest class).
-The result was never used to choose anything: run it once, after the design is fixed.
+(lower case, punctuation stripped), drops every text the eval files (``nested_cv.EVAL``) or an
+``--exclude`` set already hold, and samples the same number of texts per label (the size of the
+smallest class). Score a set once, after the design is fixed: a set used to choose a setting is
+no longer held out.
 
 ``compare`` prints macro-F1 of both prediction files and a paired bootstrap of the difference
 (resampling the held-out rows): P(Δ < 0), the 5th and 95th percentiles, P(Δ ≥ 0.05).
@@ -45,14 +46,32 @@ def label_of(stars: int) -> str:
 
 
 def read_reviews(path: str) -> list[dict]:
-    if path.endswith(".jsonl"):
-        with open(path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
-    with open(path, newline="", encoding="utf-8") as f:
-        return [
-            {"id": r["review_id"], "stars": r["review_score"], "text": r["review_comment_message"] or ""}
-            for r in csv.DictReader(f)
-        ]
+    """Rows ``{id, stars, text}``; SystemExit naming the problem for a file of another shape."""
+    try:
+        if path.endswith(".jsonl"):
+            with open(path, encoding="utf-8") as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+            return [{"id": r["id"], "stars": r["stars"], "text": r["text"] or ""} for r in rows]
+        with open(path, newline="", encoding="utf-8") as f:
+            return [
+                {"id": r["review_id"], "stars": r["review_score"], "text": r["review_comment_message"] or ""}
+                for r in csv.DictReader(f)
+            ]
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"cannot read {path}: {e}") from None
+    except (KeyError, TypeError) as e:
+        raise SystemExit(
+            f"{path}: every row needs review_id, review_score, review_comment_message (CSV) "
+            f"or id, stars, text (JSON Lines); missing {e}"
+        ) from None
+
+
+def _stars(value) -> int | None:
+    try:
+        stars = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(stars) if stars in (1, 2, 3, 4, 5) else None
 
 
 def balanced(reviews: list[dict], known: set[str], seed: int = 0) -> tuple[list[dict], dict[str, int], int]:
@@ -63,8 +82,8 @@ def balanced(reviews: list[dict], known: set[str], seed: int = 0) -> tuple[list[
     by_label: dict[str, list[dict]] = {}
     seen_ids, seen_texts, dropped = set(), set(), 0
     for r in reviews:
-        text, stars = as_eval_text(r["text"]), int(r["stars"])
-        if not text or r["id"] in seen_ids or stars not in (1, 2, 3, 4, 5):
+        text, stars = as_eval_text(r["text"]), _stars(r["stars"])
+        if not text or r["id"] in seen_ids or stars is None:
             continue
         seen_ids.add(r["id"])
         if text in known or text in seen_texts:
@@ -89,6 +108,8 @@ def build(args) -> None:
         with open(path, newline="", encoding="utf-8") as f:
             known |= {as_eval_text(r["text"]) for r in csv.DictReader(f)}
     out, available, dropped = balanced(read_reviews(args.reviews), known, args.seed)
+    if len(available) < 3:
+        raise SystemExit(f"{args.reviews}: reviews of every label are needed, found {available or 'none'}")
     with open(args.out, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, ["id", "text", "stars", "label"])
         w.writeheader()
@@ -108,6 +129,8 @@ def compare(args) -> None:
 
     a, b = preds(args.before), preds(args.after)
     ids = [i for i in gold if i in a and i in b]
+    if not ids:
+        raise SystemExit(f"no id of {args.heldout} is in both prediction files")
     g = [gold[i] for i in ids]
     pa, pb = [a[i] for i in ids], [b[i] for i in ids]
     fa, fb = macro_f1(g, pa), macro_f1(g, pb)
