@@ -1,8 +1,10 @@
-"""The held-out set builder of tests/bench/olist_heldout.py: labels by stars, the eval files'
-writing, no text the eval files hold, the same number per label."""
+"""The held-out set builders of tests/bench/olist_heldout.py: labels by stars, the eval files'
+writing, no text the eval files hold, the same number per label; the classified split by id."""
 
 import importlib.util
 from pathlib import Path
+
+import pytest
 
 _spec = importlib.util.spec_from_file_location("olist_heldout", Path(__file__).parent / "bench" / "olist_heldout.py")
 olist_heldout = importlib.util.module_from_spec(_spec)
@@ -38,3 +40,54 @@ def test_balanced_by_stars_without_known_texts():
         "label": "neutral",
     }
     assert rows == olist_heldout.balanced(reviews, {"tudo certo"}, seed=0)[0]  # the same sample again
+
+
+def _classified_row(i, stars, text, subclass):
+    return {"id": str(i), "review_score": str(stars), "review_comment_message": text, "most_voted_subclass": subclass}
+
+
+def test_classified_split_is_the_rows_no_eval_file_holds():
+    mapping = olist_heldout.subclass_mapping(
+        [
+            {"subclass": "atrasado", "mapped_label": "order_status", "alt_label": "complaint"},
+            {"label": "satisfeito", "mapped_label": "other", "alt_label": ""},
+            {"label": "outro_pedido", "mapped_label": "", "alt_label": ""},
+        ]
+    )
+    rows = [
+        _classified_row(1, 5, "tudo certo", "satisfeito"),  # an eval row: left out
+        _classified_row(2, 1, "ainda não recebi", "atrasado"),
+        _classified_row(3, 3, "veio sem manual", "outro_pedido"),  # no intent of ours: sentiment only
+        _classified_row(4, 4, "gostei", "satisfeito"),
+        _classified_row(5, 5, "tudo certo", "satisfeito"),  # same text, another row: kept, as by id
+        _classified_row(6, 2, "", "atrasado"),  # no message
+        _classified_row(7, 1, "demorou demais", "atrasado"),
+    ]
+    out = olist_heldout.classified_split(rows, {"olist-0001"}, mapping, per_subclass=1, seed=0)
+    assert [r["id"] for r in out["sentiment_all"]] == [
+        "olist-0002",
+        "olist-0003",
+        "olist-0004",
+        "olist-0005",
+        "olist-0007",
+    ]
+    assert sorted(r["label"] for r in out["sentiment"]) == ["negative", "neutral", "positive"]
+    assert {r["id"] for r in out["intent_all"]} == {"olist-0002", "olist-0004", "olist-0005", "olist-0007"}
+    assert out["intent_all"][0] == {
+        "id": "olist-0002",
+        "text": "ainda não recebi",
+        "label": "atrasado",
+        "mapped_label": "order_status",
+        "alt_label": "complaint",
+    }
+    assert sorted(r["label"] for r in out["intent"]) == ["atrasado", "satisfeito"]  # at most one per subclass
+
+
+def test_a_subclass_mapped_two_ways_is_refused():
+    with pytest.raises(SystemExit, match="two ways"):
+        olist_heldout.subclass_mapping(
+            [
+                {"subclass": "atrasado", "mapped_label": "order_status", "alt_label": ""},
+                {"subclass": "atrasado", "mapped_label": "complaint", "alt_label": ""},
+            ]
+        )

@@ -2,6 +2,7 @@
 comparison of two `conversa eval --predictions` files on it.
 
     python tests/bench/olist_heldout.py build REVIEWS --out heldout.csv [--seed 0]
+    python tests/bench/olist_heldout.py classified CLASSIFIED --out-dir DIR [--seed 0]
     python tests/bench/olist_heldout.py compare heldout.csv OOB_PREDS.csv LEARNT_PREDS.csv [--bootstrap 2000]
 
 ``REVIEWS`` is Olist's public `olist_order_reviews_dataset.csv` (Kaggle "Brazilian E-Commerce
@@ -12,6 +13,14 @@ eval files do (1–2 negative, 3 neutral, 4–5 positive), writes it as those fi
 ``--exclude`` set already hold, and samples the same number of texts per label (the size of the
 smallest class). Score a set once, after the design is fixed: a set used to choose a setting is
 no longer held out.
+
+``classified`` builds the split the eval files were cut from and left over: Olist's
+`olist_classified_public_dataset.csv` (3,584 reviews labelled by three analysts; the same
+licence) holds every eval row under its `id` (``olist-NNNN``), so its rows whose id no eval file
+holds are a held-out split of the same source with the same labelling. It writes
+``sentiment.csv`` (by stars, the same number per label, like the dev file), ``sentiment_all.csv``
+(every such row), ``intent.csv`` (at most as many per analysts' subclass as the intent dev file
+holds of one, mapped to our intents as the eval files map that subclass) and ``intent_all.csv``.
 
 ``compare`` prints macro-F1 of both prediction files and a paired bootstrap of the difference
 (resampling the held-out rows): P(Δ < 0), the 5th and 95th percentiles, P(Δ ≥ 0.05).
@@ -119,6 +128,87 @@ def build(args) -> None:
     print(f"{args.out}: {len(out)} rows, {n} per label (available: {sizes}; {dropped} texts dropped as already held)")
 
 
+def subclass_mapping(eval_rows: list[dict]) -> dict[str, tuple[str, str]]:
+    """Analysts' subclass -> (mapped_label, alt_label) as the eval files map it; SystemExit if
+    they map one subclass two ways (the split could not then be labelled as they are)."""
+    out: dict[str, tuple[str, str]] = {}
+    for r in eval_rows:
+        sub = r.get("subclass", r.get("label", ""))
+        pair = (r.get("mapped_label", ""), r.get("alt_label", ""))
+        if out.setdefault(sub, pair) != pair:
+            raise SystemExit(f"the eval files map subclass {sub!r} two ways: {out[sub]} and {pair}")
+    return out
+
+
+def classified_split(
+    rows: list[dict], eval_ids: set[str], mapping: dict[str, tuple[str, str]], per_subclass: int, seed: int = 0
+) -> dict[str, list[dict]]:
+    """The four held-out files (see the module's doc) from the classified dataset's rows."""
+    rest = []
+    for r in rows:
+        rid, text, stars = (
+            f"olist-{int(r['id']):04d}",
+            (r["review_comment_message"] or "").strip(),
+            _stars(r["review_score"]),
+        )
+        if rid not in eval_ids and text and stars is not None:
+            rest.append({"id": rid, "text": text, "stars": stars, "subclass": r["most_voted_subclass"] or ""})
+    rng = random.Random(seed)
+    by_label: dict[str, list[dict]] = {}
+    for r in rest:
+        by_label.setdefault(label_of(r["stars"]), []).append({k: r[k] for k in ("id", "text", "stars")})
+    n = min(len(v) for v in by_label.values())
+    sentiment_all = [
+        {"id": r["id"], "text": r["text"], "stars": r["stars"], "label": label_of(r["stars"])} for r in rest
+    ]
+    sentiment = [dict(r, label=label) for label in sorted(by_label) for r in rng.sample(by_label[label], n)]
+    by_sub: dict[str, list[dict]] = {}
+    for r in rest:
+        mapped, alt = mapping.get(r["subclass"], ("", ""))
+        if mapped:
+            row = {"id": r["id"], "text": r["text"], "label": r["subclass"], "mapped_label": mapped, "alt_label": alt}
+            by_sub.setdefault(r["subclass"], []).append(row)
+    intent_all = sorted((r for v in by_sub.values() for r in v), key=lambda r: r["id"])
+    intent = [r for sub in sorted(by_sub) for r in rng.sample(by_sub[sub], min(per_subclass, len(by_sub[sub])))]
+    return {"sentiment": sentiment, "sentiment_all": sentiment_all, "intent": intent, "intent_all": intent_all}
+
+
+def classified(args) -> None:
+    from nested_cv import load_csv
+
+    eval_rows = {name: load_csv(name) for name in EVAL_FILES}
+    eval_ids = {r["id"] for rows in eval_rows.values() for r in rows}
+    intent_dev = eval_rows["intent_ptbr_olist_dev.csv"]
+    mapping = subclass_mapping(intent_dev + eval_rows["olist_ptbr_pool.csv"])
+    per_subclass = max(sum(r["label"] == s for r in intent_dev) for s in {r["label"] for r in intent_dev})
+    try:
+        with open(args.classified, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"cannot read {args.classified}: {e}") from None
+    need = {"id", "review_score", "review_comment_message", "most_voted_subclass"}
+    if not rows or need - set(rows[0]):
+        raise SystemExit(f"{args.classified}: not the classified dataset (needs columns {', '.join(sorted(need))})")
+    held = set(f"olist-{int(r['id']):04d}" for r in rows)
+    if not eval_ids <= held:
+        raise SystemExit(
+            f"{args.classified}: {len(eval_ids - held)} eval rows are not in it: not the eval files' source"
+        )
+    os.makedirs(args.out_dir, exist_ok=True)
+    for name, out in classified_split(rows, eval_ids, mapping, per_subclass, args.seed).items():
+        cols = ["id", "text", "stars", "label"] if name.startswith("sentiment") else list(out[0])
+        path = os.path.join(args.out_dir, f"{name}.csv")
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, cols)
+            w.writeheader()
+            w.writerows(out)
+        key = "label" if name.startswith("sentiment") else "mapped_label"
+        counts: dict[str, int] = {}
+        for r in out:
+            counts[r[key]] = counts.get(r[key], 0) + 1
+        print(f"{path}: {len(out)} rows ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})")
+
+
 def compare(args) -> None:
     with open(args.heldout, newline="", encoding="utf-8") as f:
         gold = {r["id"]: r["label"] for r in csv.DictReader(f)}
@@ -160,6 +250,12 @@ def main() -> None:
     b.add_argument("--out", required=True, help="the CSV to write (id, text, stars, label)")
     b.add_argument("--seed", type=int, default=0, help="seed of the per-label sample")
     b.add_argument("--exclude", action="append", default=[], help="a CSV whose `text` column to leave out (repeatable)")
+    k = sub.add_parser("classified", help="the held-out split of the classified dataset the eval files come from")
+    k.add_argument("classified", help="olist_classified_public_dataset.csv")
+    k.add_argument(
+        "--out-dir", required=True, help="where to write sentiment.csv, sentiment_all.csv, intent.csv, intent_all.csv"
+    )
+    k.add_argument("--seed", type=int, default=0, help="seed of the per-label and per-subclass samples")
     c = sub.add_parser("compare", help="paired comparison of two `conversa eval --predictions` files")
     c.add_argument("heldout", help="the CSV `build` wrote")
     c.add_argument("before", help="predictions out of the box")
@@ -167,7 +263,7 @@ def main() -> None:
     c.add_argument("--bootstrap", type=int, default=2000, help="resamples of the held-out rows")
     args = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    build(args) if args.cmd == "build" else compare(args)
+    {"build": build, "classified": classified, "compare": compare}[args.cmd](args)
 
 
 if __name__ == "__main__":
