@@ -91,3 +91,26 @@ def test_a_subclass_mapped_two_ways_is_refused():
                 {"subclass": "atrasado", "mapped_label": "complaint", "alt_label": ""},
             ]
         )
+
+
+def test_compare_scores_an_intent_file_as_conversa_eval_does(tmp_path, capsys):
+    import argparse
+    import csv
+
+    def write(name, cols, rows):
+        with open(tmp_path / name, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(cols)
+            w.writerows(rows)
+        return str(tmp_path / name)
+
+    heldout = write(
+        "intent.csv",
+        ["id", "text", "label", "mapped_label", "alt_label"],
+        [["a", "atrasou", "atrasado", "order_status", "complaint"], ["b", "amei", "satisfeito", "other", ""]],
+    )
+    # "complaint" is row a's alt label: as right as "order_status"
+    before = write("before.csv", ["id", "prediction"], [["a", "complaint"], ["b", "complaint"]])
+    after = write("after.csv", ["id", "prediction"], [["a", "order_status"], ["b", "other"]])
+    olist_heldout.compare(argparse.Namespace(heldout=heldout, before=before, after=after, bootstrap=10))
+    assert capsys.readouterr().out.startswith("2 rows: macro-F1 0.5000 -> 1.0000 (Δ +0.5000)")

@@ -22,8 +22,8 @@ holds are a held-out split of the same source with the same labelling. It writes
 (every such row), ``intent.csv`` (at most as many per analysts' subclass as the intent dev file
 holds of one, mapped to our intents as the eval files map that subclass) and ``intent_all.csv``.
 
-``compare`` prints macro-F1 of both prediction files and a paired bootstrap of the difference
-(resampling the held-out rows): P(Δ < 0), the 5th and 95th percentiles, P(Δ ≥ 0.05).
+``compare`` (a sentiment or an intent file) prints macro-F1 of both prediction files and a
+paired bootstrap of the difference (resampling the held-out rows): P(Δ < 0), the 5th and 95th percentiles, P(Δ ≥ 0.05).
 """
 
 from __future__ import annotations
@@ -211,18 +211,29 @@ def classified(args) -> None:
 
 def compare(args) -> None:
     with open(args.heldout, newline="", encoding="utf-8") as f:
-        gold = {r["id"]: r["label"] for r in csv.DictReader(f)}
+        rows = list(csv.DictReader(f))
+    # An intent file is scored as `conversa eval` scores it: `mapped_label` is the gold (rows
+    # without one are not scored) and a prediction equal to `alt_label` counts as that gold.
+    intent = bool(rows) and "mapped_label" in rows[0]
+    if intent:
+        gold = {r["id"]: r["mapped_label"] for r in rows if r["mapped_label"]}
+        alt = {r["id"]: r.get("alt_label", "") for r in rows}
+    else:
+        gold, alt = {r["id"]: r["label"] for r in rows}, {}
 
     def preds(path):
         with open(path, newline="", encoding="utf-8") as f:
             return {r["id"]: r["prediction"] for r in csv.DictReader(f)}
+
+    def scored(i, p):
+        return gold[i] if alt.get(i) and p == alt[i] else p
 
     a, b = preds(args.before), preds(args.after)
     ids = [i for i in gold if i in a and i in b]
     if not ids:
         raise SystemExit(f"no id of {args.heldout} is in both prediction files")
     g = [gold[i] for i in ids]
-    pa, pb = [a[i] for i in ids], [b[i] for i in ids]
+    pa, pb = [scored(i, a[i]) for i in ids], [scored(i, b[i]) for i in ids]
     fa, fb = macro_f1(g, pa), macro_f1(g, pb)
     print(f"{len(ids)} rows: macro-F1 {fa:.4f} -> {fb:.4f} (Δ {fb - fa:+.4f})")
     changed = sum(x != y for x, y in zip(pa, pb, strict=True))
