@@ -81,6 +81,9 @@ def test_classified_split_is_the_rows_no_eval_file_holds():
         "alt_label": "complaint",
     }
     assert sorted(r["label"] for r in out["intent"]) == ["atrasado", "satisfeito"]  # at most one per subclass
+    new = olist_heldout.new_texts(out["sentiment_all"], {"tudo certo"}, seed=0)
+    assert "olist-0005" not in {r["id"] for r in new}  # its text is an eval file's
+    assert sorted(r["label"] for r in new) == ["negative", "neutral", "positive"]
 
 
 def test_a_subclass_mapped_two_ways_is_refused():

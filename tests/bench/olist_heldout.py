@@ -19,11 +19,14 @@ no longer held out.
 licence) holds every eval row under its `id` (``olist-NNNN``), so its rows whose id no eval file
 holds are a held-out split of the same source with the same labelling. It writes
 ``sentiment.csv`` (by stars, the same number per label, like the dev file), ``sentiment_all.csv``
-(every such row), ``intent.csv`` (at most as many per analysts' subclass as the intent dev file
-holds of one, mapped to our intents as the eval files map that subclass) and ``intent_all.csv``.
+(every such row), ``sentiment_new.csv`` (as ``sentiment.csv``, only texts that no eval file and
+no earlier row holds: the eval files hold each text once, the split by id does not),
+``intent.csv`` (at most as many per analysts' subclass as the intent dev file holds of one,
+mapped to our intents as the eval files map that subclass) and ``intent_all.csv``.
 
 ``compare`` (a sentiment or an intent file) prints macro-F1 of both prediction files and a
-paired bootstrap of the difference (resampling the held-out rows): P(Δ < 0), the 5th and 95th percentiles, P(Δ ≥ 0.05).
+paired bootstrap of the difference (resampling the held-out rows): P(Δ < 0), the 5th and 95th
+percentiles, P(Δ ≥ 0.05).
 """
 
 from __future__ import annotations
@@ -173,6 +176,12 @@ def classified_split(
     return {"sentiment": sentiment, "sentiment_all": sentiment_all, "intent": intent, "intent_all": intent_all}
 
 
+def new_texts(sentiment_all: list[dict], known: set[str], seed: int = 0) -> list[dict]:
+    """The split's sentiment rows whose text neither an eval file nor an earlier row holds,
+    balanced as ``build`` balances: learning scored on texts the team never labelled."""
+    return balanced(sentiment_all, known, seed)[0]
+
+
 def classified(args) -> None:
     from nested_cv import load_csv
 
@@ -195,7 +204,10 @@ def classified(args) -> None:
             f"{args.classified}: {len(eval_ids - held)} eval rows are not in it: not the eval files' source"
         )
     os.makedirs(args.out_dir, exist_ok=True)
-    for name, out in classified_split(rows, eval_ids, mapping, per_subclass, args.seed).items():
+    split = classified_split(rows, eval_ids, mapping, per_subclass, args.seed)
+    known = {as_eval_text(r["text"]) for rows in eval_rows.values() for r in rows}
+    split["sentiment_new"] = new_texts(split["sentiment_all"], known, args.seed)
+    for name, out in split.items():
         cols = ["id", "text", "stars", "label"] if name.startswith("sentiment") else list(out[0])
         path = os.path.join(args.out_dir, f"{name}.csv")
         with open(path, "w", newline="", encoding="utf-8") as f:
@@ -264,7 +276,9 @@ def main() -> None:
     k = sub.add_parser("classified", help="the held-out split of the classified dataset the eval files come from")
     k.add_argument("classified", help="olist_classified_public_dataset.csv")
     k.add_argument(
-        "--out-dir", required=True, help="where to write sentiment.csv, sentiment_all.csv, intent.csv, intent_all.csv"
+        "--out-dir",
+        required=True,
+        help="where to write sentiment.csv, sentiment_all.csv, sentiment_new.csv, intent.csv, intent_all.csv",
     )
     k.add_argument("--seed", type=int, default=0, help="seed of the per-label and per-subclass samples")
     c = sub.add_parser("compare", help="paired comparison of two `conversa eval --predictions` files")
