@@ -198,7 +198,10 @@ def classified(args) -> None:
     need = {"id", "review_score", "review_comment_message", "most_voted_subclass"}
     if not rows or need - set(rows[0]):
         raise SystemExit(f"{args.classified}: not the classified dataset (needs columns {', '.join(sorted(need))})")
-    held = set(f"olist-{int(r['id']):04d}" for r in rows)
+    try:
+        held = {f"olist-{int(r['id']):04d}" for r in rows}
+    except (TypeError, ValueError):
+        raise SystemExit(f"{args.classified}: an `id` that is not a number: not the classified dataset") from None
     if not eval_ids <= held:
         raise SystemExit(
             f"{args.classified}: {len(eval_ids - held)} eval rows are not in it: not the eval files' source"
@@ -282,7 +285,7 @@ def main() -> None:
     )
     k.add_argument("--seed", type=int, default=0, help="seed of the per-label and per-subclass samples")
     c = sub.add_parser("compare", help="paired comparison of two `conversa eval --predictions` files")
-    c.add_argument("heldout", help="the CSV `build` wrote")
+    c.add_argument("heldout", help="a CSV `build` or `classified` wrote")
     c.add_argument("before", help="predictions out of the box")
     c.add_argument("after", help="predictions after learning")
     c.add_argument("--bootstrap", type=int, default=2000, help="resamples of the held-out rows")
