@@ -184,3 +184,36 @@ def test_catalogues_have_the_same_keys(area: str):
     en = json.loads((root / "en" / f"{area}.json").read_text("utf-8"))
     assert set(pt) == set(en)
     assert catalogue("pt_BR")["tray.quit"] == "Sair"
+
+
+def test_tray_stop_never_blocks_the_caller_on_a_stuck_icon(monkeypatch):
+    """pystray's X11 stop() can wait forever for its own loop (seen in CI on quitting from the
+    tray menu): quitting must go on after STOP_WAIT_S."""
+    import threading
+    import time
+
+    from desktop.ui import tray as tray_mod
+
+    monkeypatch.setattr(tray_mod, "STOP_WAIT_S", 0.2)
+    release, stopped = threading.Event(), []
+
+    class StuckIcon:
+        def stop(self):
+            release.wait(10)
+            stopped.append(True)
+
+    tray = Tray(TrayActions(lambda: None, lambda: None, lambda: None), TrayState())
+    tray.icon = StuckIcon()
+    t0 = time.monotonic()
+    tray.stop()
+    assert time.monotonic() - t0 < 2
+    assert tray.icon is None
+    release.set()  # the stuck stop ends on its own thread, not the caller's
+
+    class Icon:
+        def stop(self):
+            stopped.append("ok")
+
+    tray.icon = Icon()
+    tray.stop()
+    assert "ok" in stopped  # a working icon is stopped before stop() returns

@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
+# pystray's X11 stop() from another thread posts a message to the icon's own loop and waits for
+# it with no timeout; that loop can sit forever in an X reply (seen in CI: "Sair" from the tray
+# menu froze the window on quit). Quitting waits this long, then leaves the daemon thread behind.
+STOP_WAIT_S = 2.0
+
 
 @dataclass
 class TrayActions:
@@ -181,9 +186,20 @@ class Tray:
             log.debug("tray refresh failed", exc_info=True)
 
     def stop(self) -> None:
+        """Take the icon down without ever blocking the caller (the Tk thread) for more than
+        ``STOP_WAIT_S``."""
         icon, self.icon = self.icon, None
-        if icon is not None:
+        if icon is None:
+            return
+
+        def stop_icon() -> None:
             try:
                 icon.stop()
             except Exception:  # noqa: BLE001
                 log.debug("tray stop failed", exc_info=True)
+
+        stopper = threading.Thread(target=stop_icon, name="conversa-tray-stop", daemon=True)
+        stopper.start()
+        stopper.join(STOP_WAIT_S)
+        if stopper.is_alive():
+            log.warning("the tray icon did not stop within %.0f s; quitting without it", STOP_WAIT_S)
