@@ -117,3 +117,9 @@ def test_compare_scores_an_intent_file_as_conversa_eval_does(tmp_path, capsys):
     after = write("after.csv", ["id", "prediction"], [["a", "order_status"], ["b", "other"]])
     olist_heldout.compare(argparse.Namespace(heldout=heldout, before=before, after=after, bootstrap=10))
     assert capsys.readouterr().out.startswith("2 rows: macro-F1 0.5000 -> 1.0000 (Δ +0.5000)")
+
+
+def test_a_split_without_every_sentiment_label_is_refused():
+    rows = [_classified_row(2, 1, "ainda não recebi", "atrasado"), _classified_row(4, 5, "gostei", "satisfeito")]
+    with pytest.raises(SystemExit, match="every sentiment label"):
+        olist_heldout.classified_split(rows, set(), {}, per_subclass=1)

@@ -160,6 +160,8 @@ def classified_split(
     by_label: dict[str, list[dict]] = {}
     for r in rest:
         by_label.setdefault(label_of(r["stars"]), []).append({k: r[k] for k in ("id", "text", "stars")})
+    if len(by_label) < 3:
+        raise SystemExit(f"the held-out rows need every sentiment label, found {sorted(by_label) or 'none'}")
     n = min(len(v) for v in by_label.values())
     sentiment_all = [
         {"id": r["id"], "text": r["text"], "stars": r["stars"], "label": label_of(r["stars"])} for r in rest
@@ -211,7 +213,9 @@ def classified(args) -> None:
     known = {as_eval_text(r["text"]) for rows in eval_rows.values() for r in rows}
     split["sentiment_new"] = new_texts(split["sentiment_all"], known, args.seed)
     for name, out in split.items():
-        cols = ["id", "text", "stars", "label"] if name.startswith("sentiment") else list(out[0])
+        cols = ["id", "text", "stars", "label"]
+        if not name.startswith("sentiment"):
+            cols = ["id", "text", "label", "mapped_label", "alt_label"]
         path = os.path.join(args.out_dir, f"{name}.csv")
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, cols)
