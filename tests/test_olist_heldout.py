@@ -116,10 +116,28 @@ def test_compare_scores_an_intent_file_as_conversa_eval_does(tmp_path, capsys):
     before = write("before.csv", ["id", "prediction"], [["a", "complaint"], ["b", "complaint"]])
     after = write("after.csv", ["id", "prediction"], [["a", "order_status"], ["b", "other"]])
     olist_heldout.compare(argparse.Namespace(heldout=heldout, before=before, after=after, bootstrap=10))
-    assert capsys.readouterr().out.startswith("2 rows: macro-F1 0.5000 -> 1.0000 (Δ +0.5000)")
+    out = capsys.readouterr().out
+    assert out.startswith("2 rows: macro-F1 0.5000 -> 1.0000 (Δ +0.5000)")
+    assert "as if every label were equally frequent: macro-F1 0.5000 -> 1.0000 (Δ +0.5000)" in out
 
 
 def test_a_split_without_every_sentiment_label_is_refused():
     rows = [_classified_row(2, 1, "ainda não recebi", "atrasado"), _classified_row(4, 5, "gostei", "satisfeito")]
     with pytest.raises(SystemExit, match="every sentiment label"):
         olist_heldout.classified_split(rows, set(), {}, per_subclass=1)
+
+
+def test_folds_deal_each_distinct_text_once_stratified_by_label():
+    rows = [_classified_row(i, stars, f"texto {i % 7}", "satisfeito") for i, stars in enumerate([1, 3, 5] * 7, 1)]
+    rows.append(_classified_row(99, 2, "Texto 1!", "atrasado"))  # written as the eval files: "texto 1", seen
+    rows.append(_classified_row(98, 4, "", "satisfeito"))  # no message
+    parts = olist_heldout.folds(rows, k=3, seed=0)
+    texts = [r["text"] for p in parts for r in p]
+    assert sorted(texts) == [f"texto {i}" for i in range(7)]  # each distinct text once, the first kept
+    first = {f"texto {i % 7}": i for i in range(21, 0, -1)}
+    assert all(r["id"] == f"olist-{first[r['text']]:04d}" for p in parts for r in p)
+    for label in ("negative", "neutral", "positive"):
+        sizes = [sum(r["label"] == label for r in p) for p in parts]
+        assert max(sizes) - min(sizes) <= 1, (label, sizes)
+    with pytest.raises(SystemExit, match="at least 2"):
+        olist_heldout.folds(rows, k=1)

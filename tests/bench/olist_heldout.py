@@ -3,6 +3,7 @@ comparison of two `conversa eval --predictions` files on it.
 
     python tests/bench/olist_heldout.py build REVIEWS --out heldout.csv [--seed 0]
     python tests/bench/olist_heldout.py classified CLASSIFIED --out-dir DIR [--seed 0]
+    python tests/bench/olist_heldout.py folds CLASSIFIED --out-dir DIR [--k 5] [--seed 0]
     python tests/bench/olist_heldout.py compare heldout.csv OOB_PREDS.csv LEARNT_PREDS.csv [--bootstrap 2000]
 
 ``REVIEWS`` is Olist's public `olist_order_reviews_dataset.csv` (Kaggle "Brazilian E-Commerce
@@ -24,9 +25,17 @@ no earlier row holds: the eval files hold each text once, the split by id does n
 ``intent.csv`` (at most as many per analysts' subclass as the intent dev file holds of one,
 mapped to our intents as the eval files map that subclass) and ``intent_all.csv``.
 
+``folds`` asks what learning can reach when the team's examples are of the same kind as the
+texts it is scored on: every distinct text of the classified dataset, labelled by its stars,
+dealt into ``k`` folds stratified by label; ``test{i}.csv`` is fold i, ``train{i}.csv`` the
+others (train with ``conversa eval --train train{i}.csv`` on ``test{i}.csv``; the team adapter
+chooses its settings on inner folds of ``train{i}.csv`` only, so this is nested
+cross-validation). It measures the learner, not the eval files' split.
+
 ``compare`` (a sentiment or an intent file) prints macro-F1 of both prediction files and a
 paired bootstrap of the difference (resampling the held-out rows): P(Δ < 0), the 5th and 95th
-percentiles, P(Δ ≥ 0.05).
+percentiles, P(Δ ≥ 0.05); then both scored as if each label were equally frequent (the
+balanced macro-F1 the team adapter's guard uses), for files that are not balanced.
 """
 
 from __future__ import annotations
@@ -184,6 +193,24 @@ def new_texts(sentiment_all: list[dict], known: set[str], seed: int = 0) -> list
     return balanced(sentiment_all, known, seed)[0]
 
 
+def _classified_rows(path: str) -> list[dict]:
+    """The classified dataset's rows; SystemExit naming the problem for another file."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"cannot read {path}: {e}") from None
+    need = {"id", "review_score", "review_comment_message", "most_voted_subclass"}
+    if not rows or need - set(rows[0]):
+        raise SystemExit(f"{path}: not the classified dataset (needs columns {', '.join(sorted(need))})")
+    try:
+        for r in rows:
+            int(r["id"])
+    except (TypeError, ValueError):
+        raise SystemExit(f"{path}: an `id` that is not a number: not the classified dataset") from None
+    return rows
+
+
 def classified(args) -> None:
     from nested_cv import load_csv
 
@@ -192,18 +219,8 @@ def classified(args) -> None:
     intent_dev = eval_rows["intent_ptbr_olist_dev.csv"]
     mapping = subclass_mapping(intent_dev + eval_rows["olist_ptbr_pool.csv"])
     per_subclass = max(sum(r["label"] == s for r in intent_dev) for s in {r["label"] for r in intent_dev})
-    try:
-        with open(args.classified, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, ValueError) as e:
-        raise SystemExit(f"cannot read {args.classified}: {e}") from None
-    need = {"id", "review_score", "review_comment_message", "most_voted_subclass"}
-    if not rows or need - set(rows[0]):
-        raise SystemExit(f"{args.classified}: not the classified dataset (needs columns {', '.join(sorted(need))})")
-    try:
-        held = {f"olist-{int(r['id']):04d}" for r in rows}
-    except (TypeError, ValueError):
-        raise SystemExit(f"{args.classified}: an `id` that is not a number: not the classified dataset") from None
+    rows = _classified_rows(args.classified)
+    held = {f"olist-{int(r['id']):04d}" for r in rows}
     if not eval_ids <= held:
         raise SystemExit(
             f"{args.classified}: {len(eval_ids - held)} eval rows are not in it: not the eval files' source"
@@ -226,6 +243,52 @@ def classified(args) -> None:
         for r in out:
             counts[r[key]] = counts.get(r[key], 0) + 1
         print(f"{path}: {len(out)} rows ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})")
+
+
+def folds(rows: list[dict], k: int, seed: int = 0) -> list[list[dict]]:
+    """Every distinct text of the classified dataset (written as the eval files are, the first
+    review of a text kept) with its stars and label, dealt into ``k`` folds stratified by label."""
+    if k < 2:
+        raise SystemExit("--k must be at least 2")
+    by_label: dict[str, list[dict]] = {}
+    seen: set[str] = set()
+    for r in rows:
+        text, stars = as_eval_text(r.get("review_comment_message") or ""), _stars(r.get("review_score"))
+        if not text or stars is None or text in seen:
+            continue
+        seen.add(text)
+        by_label.setdefault(label_of(stars), []).append(
+            {"id": f"olist-{int(r['id']):04d}", "text": text, "stars": stars, "label": label_of(stars)}
+        )
+    rng = random.Random(seed)
+    out: list[list[dict]] = [[] for _ in range(k)]
+    for label in sorted(by_label):
+        texts = by_label[label]
+        rng.shuffle(texts)
+        for i, r in enumerate(texts):
+            out[i % k].append(r)
+    return out
+
+
+def write_folds(args) -> None:
+    rows = _classified_rows(args.classified)
+    parts = folds(rows, args.k, args.seed)
+    os.makedirs(args.out_dir, exist_ok=True)
+    for i, test in enumerate(parts):
+        train = [{c: r[c] for c in ("id", "text", "stars")} for j, p in enumerate(parts) if j != i for r in p]
+        for name, out, cols in (
+            (f"test{i}", test, ["id", "text", "stars", "label"]),
+            (f"train{i}", train, ["id", "text", "stars"]),
+        ):
+            with open(os.path.join(args.out_dir, f"{name}.csv"), "w", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, cols)
+                w.writeheader()
+                w.writerows(out)
+        counts: dict[str, int] = {}
+        for r in test:
+            counts[r["label"]] = counts.get(r["label"], 0) + 1
+        sizes = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        print(f"fold {i}: test{i}.csv {len(test)} rows ({sizes}), train{i}.csv {len(train)} rows")
 
 
 def compare(args) -> None:
@@ -270,6 +333,8 @@ def compare(args) -> None:
         f"paired bootstrap ({k} resamples of {len(ids)} rows): P(Δ<0) {below:.4f}, "
         f"5th pct {ds[k // 20]:+.4f}, 95th pct {ds[k - 1 - k // 20]:+.4f}, P(Δ≥0.05) {lift:.3f}"
     )
+    ba, bb = macro_f1(g, pa, balanced=True), macro_f1(g, pb, balanced=True)
+    print(f"as if every label were equally frequent: macro-F1 {ba:.4f} -> {bb:.4f} (Δ {bb - ba:+.4f})")
 
 
 def main() -> None:
@@ -288,6 +353,11 @@ def main() -> None:
         help="where to write sentiment.csv, sentiment_all.csv, sentiment_new.csv, intent.csv, intent_all.csv",
     )
     k.add_argument("--seed", type=int, default=0, help="seed of the per-label and per-subclass samples")
+    f = sub.add_parser("folds", help="k folds of every distinct text of the classified dataset, for nested CV")
+    f.add_argument("classified", help="olist_classified_public_dataset.csv")
+    f.add_argument("--out-dir", required=True, help="where to write test0.csv, train0.csv, ...")
+    f.add_argument("--k", type=int, default=5, help="number of folds")
+    f.add_argument("--seed", type=int, default=0, help="seed of the deal")
     c = sub.add_parser("compare", help="paired comparison of two `conversa eval --predictions` files")
     c.add_argument("heldout", help="a CSV `build` or `classified` wrote")
     c.add_argument("before", help="predictions out of the box")
@@ -295,7 +365,7 @@ def main() -> None:
     c.add_argument("--bootstrap", type=int, default=2000, help="resamples of the held-out rows")
     args = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    {"build": build, "classified": classified, "compare": compare}[args.cmd](args)
+    {"build": build, "classified": classified, "folds": write_folds, "compare": compare}[args.cmd](args)
 
 
 if __name__ == "__main__":
