@@ -9,6 +9,7 @@ popup at the pointer (`TrayActions.show_menu`), built on the Tk thread."""
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,49 @@ def _receive_clicks(icon) -> None:
     disp.flush()
 
 
+class _LoopOnlyFlush:
+    """The icon's X connection as its loop thread sees it, except that ``flush`` from another
+    thread does nothing (what it would send goes out through ``_own_loop_display``'s poster)."""
+
+    def __init__(self, display, loop: threading.Thread) -> None:
+        self._display, self._loop = display, loop
+
+    def flush(self) -> None:
+        if threading.current_thread() is self._loop:
+            self._display.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self._display, name)
+
+
+def _own_loop_display(icon, loop: threading.Thread) -> None:
+    """Keep pystray's X11 icon connection to its loop thread. pystray posts each call from another
+    thread (setup's ``visible``, ``refresh``, ``stop``) as a client message on that same connection
+    and flushes it there, while the loop thread reads it; python-xlib then lost replies: in CI the
+    loop waited forever in ``get_geometry`` (quitting froze) and once setup never finished (no icon
+    after 30 s). Other threads post through a second connection of their own instead, and the
+    loop's ``_thread`` is set before the setup thread can read it (pystray sets it after waking
+    setup). Done before the loop starts."""
+    from Xlib import X, display
+    from Xlib.protocol import event
+
+    poster, lock = display.Display(), threading.Lock()
+    send_from_loop = icon._send_message
+
+    def send_message(window, client_type, l0=0, l1=0, l2=0, l3=0) -> None:
+        if threading.current_thread() is loop:
+            send_from_loop(window, client_type, l0, l1, l2, l3)
+            return
+        msg = event.ClientMessage(window=window.id, client_type=client_type, data=(32, (X.CurrentTime, l0, l1, l2, l3)))
+        with lock:
+            poster.send_event(window.id, msg, event_mask=X.NoEventMask)
+            poster.flush()
+
+    icon._send_message = send_message
+    icon._display = _LoopOnlyFlush(icon._display, loop)
+    icon._thread = loop
+
+
 class Tray:
     def __init__(self, actions: TrayActions, state: TrayState) -> None:
         self.actions = actions
@@ -97,6 +141,13 @@ class Tray:
         self.ready = threading.Event()
         self.error: str | None = None
         self.has_menu = True  # False on pystray's X11 backend: the click asks for show_menu
+        self._calls: queue.SimpleQueue | None = None  # see _call
+        self._calls_lock = threading.Lock()
+        self._refresh_queued = threading.Event()
+        self._shown_paused = False  # the image the icon shows (set by the caller thread)
+        # pystray's X11 title is the window's WM_NAME, a Latin-1 STRING: python-xlib raised on
+        # "—", so the title never changed there.
+        self._latin1_title = False
 
     def menu_items(self) -> list[tuple[str, Callable[[], None] | None]]:
         """(label, action) rows; the state rows have no action. Plain data, unit-tested."""
@@ -156,10 +207,13 @@ class Tray:
         try:
             self.icon = icon = pystray.Icon("conversa", icon_image(), "Conversa", menu)
             if type(icon).__module__.endswith("_xorg"):
+                self._latin1_title = True
                 _receive_clicks(icon)
                 # The X11 backend's run_detached() starts a second setup thread that waits forever
                 # (and keeps the process alive after quitting): run it on a thread of ours instead.
-                threading.Thread(target=lambda: icon.run(setup), name="conversa-tray", daemon=True).start()
+                loop = threading.Thread(target=lambda: icon.run(setup), name="conversa-tray", daemon=True)
+                _own_loop_display(icon, loop)
+                loop.start()
             else:
                 icon.run_detached(setup)
         except Exception as e:  # noqa: BLE001 - e.g. no system tray on this desktop
@@ -173,33 +227,60 @@ class Tray:
         if action:
             action()
 
+    def _call(self, fn: Callable[[], None]) -> threading.Event:
+        """Run ``fn`` on the tray's one caller thread; the event is set when it has run. pystray's
+        calls from outside its loop wait for the loop with no timeout, so the Tk thread never makes
+        them itself; and they never overlap (two at once lost a message under stress)."""
+        with self._calls_lock:
+            if self._calls is None:
+                self._calls = queue.SimpleQueue()
+                threading.Thread(
+                    target=self._serve_calls, args=(self._calls,), name="conversa-tray-calls", daemon=True
+                ).start()
+        done = threading.Event()
+        self._calls.put((fn, done))
+        return done
+
+    @staticmethod
+    def _serve_calls(calls: queue.SimpleQueue) -> None:
+        while True:
+            fn, done = calls.get()
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - a tray that went away must not break the window
+                log.debug("tray call failed", exc_info=True)
+            finally:
+                done.set()
+
     def refresh(self) -> None:
-        """After the state changed (from the Tk thread): the menu and the icon follow."""
+        """After the state changed (from the Tk thread): the menu and the icon follow, on the
+        caller thread; one queued refresh at a time (it reads the state when it runs)."""
         icon = self.icon
-        if icon is None or not self.ready.is_set():
+        if icon is None or not self.ready.is_set() or self._refresh_queued.is_set():
             return
-        try:
-            icon.icon = icon_image(paused=self.state.paused)
-            icon.title = f"Conversa — {self.state.server}"
+        self._refresh_queued.set()
+
+        def apply() -> None:
+            self._refresh_queued.clear()
+            paused, title = self.state.paused, f"Conversa — {self.state.server}"
+            if self._latin1_title:
+                title = title.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
+            # A new image re-docks the icon on X11 (a dock request to the tray host each time; a
+            # burst of them crashed trayer): only when it changes, as the title.
+            if paused != self._shown_paused:
+                icon.icon = icon_image(paused=paused)
+                self._shown_paused = paused
+            if title != icon.title:
+                icon.title = title
             icon.update_menu()
-        except Exception:  # noqa: BLE001 - a tray that went away must not break the window
-            log.debug("tray refresh failed", exc_info=True)
+
+        self._call(apply)
 
     def stop(self) -> None:
         """Take the icon down without ever blocking the caller (the Tk thread) for more than
-        ``STOP_WAIT_S``."""
+        ``STOP_WAIT_S``: pystray's X11 stop() waits for its loop, which could sit in an X reply."""
         icon, self.icon = self.icon, None
         if icon is None:
             return
-
-        def stop_icon() -> None:
-            try:
-                icon.stop()
-            except Exception:  # noqa: BLE001
-                log.debug("tray stop failed", exc_info=True)
-
-        stopper = threading.Thread(target=stop_icon, name="conversa-tray-stop", daemon=True)
-        stopper.start()
-        stopper.join(STOP_WAIT_S)
-        if stopper.is_alive():
+        if not self._call(icon.stop).wait(STOP_WAIT_S):
             log.warning("the tray icon did not stop within %.0f s; quitting without it", STOP_WAIT_S)

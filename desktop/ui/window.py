@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 TAB_ORDER = ["dashboard", "conversations", "contacts", "models", "team", "knowledge", "settings", "audit", "reports"]
 DRAIN_MS = 50
 PROBE_MS = 2000
+# Started hidden (--tray, at login): the window shows itself when no tray icon is up by then
+# (no tray host, or one that never docked it), since the icon would be the only way in.
+TRAY_WAIT_MS = 15000
+TRAY_POLL_MS = 250
 
 
 def load_tab_classes(order: list[str] = TAB_ORDER) -> list[type]:
@@ -152,7 +156,9 @@ class Window:
                 self.host.claim()  # the data folder's lock; logging starts in it
             except Exception as e:  # noqa: BLE001 - DataDirBusy and the like: said on the page
                 busy = e
-        self.tray.start()
+        tray_started = self.tray.start()
+        if self.hidden:
+            self._show_without_tray(0 if not tray_started else TRAY_WAIT_MS)
         if busy is not None:
             why = getattr(busy, "message", str(busy))
             self.set_page(pages.Message(self.body, self.t, self.t("start.busy", why=why), quit=self.quit))
@@ -414,6 +420,16 @@ class Window:
                 menu.add_command(label=label, command=action)
         x, y = self.root.winfo_pointerxy()
         menu.tk_popup(x, y)  # keeps its grab: a click elsewhere closes it
+
+    def _show_without_tray(self, wait_ms: int) -> None:
+        """Started hidden: show the window unless the tray icon is up within ``wait_ms``."""
+        if self.closed or self.tray.ready.is_set():
+            return
+        if wait_ms > 0 and self.tray.error is None:
+            self.root.after(TRAY_POLL_MS, lambda: self._show_without_tray(wait_ms - TRAY_POLL_MS))
+            return
+        log.warning("no tray icon (%s): showing the window", self.tray.error or f"none after {TRAY_WAIT_MS // 1000} s")
+        self.show()
 
     def close_window(self) -> None:
         """The window's close button: hide into the tray when there is one, else quit."""
