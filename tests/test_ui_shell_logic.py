@@ -217,3 +217,24 @@ def test_tray_stop_never_blocks_the_caller_on_a_stuck_icon(monkeypatch):
     tray.icon = Icon()
     tray.stop()
     assert "ok" in stopped  # a working icon is stopped before stop() returns
+
+
+def test_tray_is_shown_only_while_its_loop_runs():
+    """Closing the window hides it into the tray only while the icon is up: when pystray's X11
+    loop has ended (its X connection failed), the icon is gone and closing must quit instead."""
+    import threading
+
+    tray = Tray(TrayActions(lambda: None, lambda: None, lambda: None), TrayState())
+    tray.icon = object()
+    assert not tray.shown()  # not up yet
+    tray.ready.set()
+    assert tray.shown()  # a backend without a loop of ours (Windows, macOS, AppIndicator)
+    stop = threading.Event()
+    tray._loop = threading.Thread(target=stop.wait, daemon=True)
+    tray._loop.start()
+    assert tray.shown()
+    stop.set()
+    tray._loop.join(5)
+    assert not tray.shown()
+    tray.icon = None
+    assert not tray.shown()

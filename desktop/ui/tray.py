@@ -148,6 +148,7 @@ class Tray:
         # pystray's X11 title is the window's WM_NAME, a Latin-1 STRING: python-xlib raised on
         # "—", so the title never changed there.
         self._latin1_title = False
+        self._loop: threading.Thread | None = None  # pystray's X11 loop, run on a thread of ours
 
     def menu_items(self) -> list[tuple[str, Callable[[], None] | None]]:
         """(label, action) rows; the state rows have no action. Plain data, unit-tested."""
@@ -213,6 +214,7 @@ class Tray:
                 # (and keeps the process alive after quitting): run it on a thread of ours instead.
                 loop = threading.Thread(target=lambda: icon.run(setup), name="conversa-tray", daemon=True)
                 _own_loop_display(icon, loop)
+                self._loop = loop
                 loop.start()
             else:
                 icon.run_detached(setup)
@@ -226,6 +228,11 @@ class Tray:
         action = self.menu_items()[index][1]
         if action:
             action()
+
+    def shown(self) -> bool:
+        """Whether the icon is up now: it came up, and (X11) its loop still runs. The loop ends
+        when its X connection fails; then the icon is gone and the window is the only way in."""
+        return self.ready.is_set() and self.icon is not None and (self._loop is None or self._loop.is_alive())
 
     def _call(self, fn: Callable[[], None]) -> threading.Event:
         """Run ``fn`` on the tray's one caller thread; the event is set when it has run. pystray's
@@ -256,7 +263,7 @@ class Tray:
         """After the state changed (from the Tk thread): the menu and the icon follow, on the
         caller thread; one queued refresh at a time (it reads the state when it runs)."""
         icon = self.icon
-        if icon is None or not self.ready.is_set() or self._refresh_queued.is_set():
+        if not self.shown() or self._refresh_queued.is_set():
             return
         self._refresh_queued.set()
 

@@ -433,7 +433,7 @@ class Window:
 
     def close_window(self) -> None:
         """The window's close button: hide into the tray when there is one, else quit."""
-        if self.tray.ready.is_set():
+        if self.tray.shown():
             self.root.withdraw()
         else:
             self.quit()
