@@ -221,8 +221,10 @@ def test_tray_stop_never_blocks_the_caller_on_a_stuck_icon(monkeypatch):
 
 def test_tray_is_shown_only_while_its_loop_runs():
     """Closing the window hides it into the tray only while the icon is up: when pystray's X11
-    loop has ended (its X connection failed), the icon is gone and closing must quit instead."""
+    loop has ended (its X connection failed), the icon is gone and closing must quit instead;
+    quitting then does not wait for a stop() nothing would answer."""
     import threading
+    import time
 
     tray = Tray(TrayActions(lambda: None, lambda: None, lambda: None), TrayState())
     tray.icon = object()
@@ -233,8 +235,20 @@ def test_tray_is_shown_only_while_its_loop_runs():
     tray._loop = threading.Thread(target=stop.wait, daemon=True)
     tray._loop.start()
     assert tray.shown()
+    undocked = type("Icon", (), {"_systray_manager": None})()
+    tray.icon = undocked  # X11: its tray host went away and it could not dock again
+    assert not tray.shown()
+    tray.icon = object()
     stop.set()
     tray._loop.join(5)
     assert not tray.shown()
-    tray.icon = None
+
+    class Icon:
+        def stop(self):
+            raise AssertionError("nothing answers pystray's stop() once its loop has ended")
+
+    tray.icon = Icon()
+    t0 = time.monotonic()
+    tray.stop()
+    assert time.monotonic() - t0 < 0.5 and tray.icon is None
     assert not tray.shown()

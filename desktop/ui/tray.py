@@ -230,9 +230,14 @@ class Tray:
             action()
 
     def shown(self) -> bool:
-        """Whether the icon is up now: it came up, and (X11) its loop still runs. The loop ends
-        when its X connection fails; then the icon is gone and the window is the only way in."""
-        return self.ready.is_set() and self.icon is not None and (self._loop is None or self._loop.is_alive())
+        """Whether the icon is up now: it came up, and (X11) its loop still runs and it is docked.
+        The loop ends when its X connection fails; then the icon is gone and the window is the
+        only way in."""
+        icon = self.icon
+        if not self.ready.is_set() or icon is None or (self._loop is not None and not self._loop.is_alive()):
+            return False
+        # The X11 backend carries on undocked when its tray host went away and it could not dock again.
+        return getattr(icon, "_systray_manager", True) is not None
 
     def _call(self, fn: Callable[[], None]) -> threading.Event:
         """Run ``fn`` on the tray's one caller thread; the event is set when it has run. pystray's
@@ -289,5 +294,7 @@ class Tray:
         icon, self.icon = self.icon, None
         if icon is None:
             return
+        if self._loop is not None and not self._loop.is_alive():
+            return  # its loop has ended: nothing would answer pystray's stop()
         if not self._call(icon.stop).wait(STOP_WAIT_S):
             log.warning("the tray icon did not stop within %.0f s; quitting without it", STOP_WAIT_S)

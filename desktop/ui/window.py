@@ -428,6 +428,8 @@ class Window:
         if wait_ms > 0 and self.tray.error is None:
             self.root.after(TRAY_POLL_MS, lambda: self._show_without_tray(wait_ms - TRAY_POLL_MS))
             return
+        if self.root.state() != "withdrawn":
+            return  # already shown (the busy page, a second `conversa`): do not take the focus again
         log.warning("no tray icon (%s): showing the window", self.tray.error or f"none after {TRAY_WAIT_MS // 1000} s")
         self.show()
 
